@@ -1,0 +1,128 @@
+"""Run the rule catalogue over one export: the audit itself, free of files and terminals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from privacy_audit.engine import Engine, make_engine
+from privacy_audit.engine.base import EngineError
+from privacy_audit.export import Export, open_export
+from privacy_audit.findings import FINDINGS_SCHEMA, findings_table
+from privacy_audit.policy import Policy, load_policy
+from privacy_audit.rules import REGISTRY, Rule
+from privacy_audit.rules.binding import lookups, parameters
+
+
+@dataclass
+class RuleResult:
+    """What one rule found: status is pass, fail, skipped or error."""
+
+    rule: Rule
+    status: str
+    checked: int = 0
+    findings: pa.Table = field(default_factory=FINDINGS_SCHEMA.empty_table)
+    reason: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def violations(self) -> int:
+        return self.findings.num_rows
+
+
+@dataclass
+class AuditResult:
+    """Every rule's result plus what the manifest records about the run."""
+
+    as_of: date
+    policy: Policy
+    policy_digest: str
+    policy_file: str
+    export: Export
+    engine: str
+    engine_version: str
+    started_at: datetime
+    finished_at: datetime
+    results: list[RuleResult]
+
+    def findings(self) -> pa.Table:
+        return pa.concat_tables([FINDINGS_SCHEMA.empty_table()] + [r.findings for r in self.results])
+
+
+Progress = Callable[[Rule, RuleResult | None], None]
+
+
+def select_rules(ids: Iterable[str] | None) -> list[Rule]:
+    """The rules to run, in catalogue order; an unknown id is a ``ValueError``."""
+    if not ids:
+        return list(REGISTRY.values())
+    wanted = [i.strip() for i in ids if i.strip()]
+    unknown = [i for i in wanted if i not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown rule id {', '.join(unknown)} (see `privacy-audit rules`)")
+    return [r for r in REGISTRY.values() if r.id in wanted]
+
+
+def run_audit(
+    export_dir: Path,
+    as_of: date,
+    *,
+    policy_file: Path | None = None,
+    rules: list[Rule] | None = None,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Validate the export, then run each rule; raises ``InputError`` for unusable input."""
+    started = datetime.now(UTC)
+    policy, digest = load_policy(policy_file)
+    engine = engine or make_engine()
+    export = open_export(Path(export_dir), engine)
+    for name, table in lookups(policy, as_of).items():
+        engine.register(name, table)
+    params = parameters(policy, as_of)
+    results = []
+    for rule in rules or list(REGISTRY.values()):
+        if progress:
+            progress(rule, None)
+        result = run_rule(engine, export, rule, params)
+        results.append(result)
+        if progress:
+            progress(rule, result)
+    return AuditResult(
+        as_of=as_of,
+        policy=policy,
+        policy_digest=digest,
+        policy_file=str(policy_file) if policy_file else "default_policy.yaml",
+        export=export,
+        engine=engine.name,
+        engine_version=engine.version,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        results=results,
+    )
+
+
+def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, object]) -> RuleResult:
+    """One rule: skipped when a table it needs is absent, error when its query fails."""
+    missing = [t for t in rule.tables if not export.has(t)]
+    if missing:
+        return RuleResult(rule, "skipped", reason=f"table {', '.join(missing)} is absent from the export")
+    start = time.perf_counter()
+    try:
+        rows = engine.query(rule.sql, params)
+        checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
+    except EngineError as exc:
+        return RuleResult(rule, "error", reason=str(exc), seconds=time.perf_counter() - start)
+    found = findings_table(rule, rows)
+    return RuleResult(
+        rule,
+        "fail" if found.num_rows else "pass",
+        checked=checked,
+        findings=found,
+        seconds=time.perf_counter() - start,
+    )

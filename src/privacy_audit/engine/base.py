@@ -1,0 +1,70 @@
+"""What the audit needs from an engine, and nothing more.
+
+An engine opens export files as views, creates further views from SQL, holds small lookup
+tables built from the policy, and answers queries as Arrow tables. Rules are written in DuckDB's
+SQL dialect with ``$name`` parameters; an engine that speaks another dialect translates them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of an export: the table it holds, where it is, and its format."""
+
+    table: str
+    path: Path
+    format: str  # "csv" or "parquet"
+
+
+class EngineError(Exception):
+    """The engine could not read a file or run a query; ``line`` is the file line when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class Engine(ABC):
+    """A SQL engine that can run the rule catalogue over one export."""
+
+    name: str
+    version: str
+
+    @abstractmethod
+    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
+        """Register ``source`` as ``view`` without copying it.
+
+        For CSV, ``text_columns`` is the header: every column is read as text, so that the
+        contract, not a type sniffer, decides what a value means.
+        """
+
+    @abstractmethod
+    def schema(self, view: str) -> list[tuple[str, str]]:
+        """The (column, engine type) pairs of a view, in order."""
+
+    @abstractmethod
+    def create_view(self, view: str, select_sql: str) -> None:
+        """Create or replace ``view`` as ``select_sql``."""
+
+    @abstractmethod
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make a small in-memory table (policy lookups, column lists) queryable as ``name``."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        """Run ``sql`` with ``$name`` parameters bound from ``params``."""
+
+    @abstractmethod
+    def row_number_sql(self, source: SourceFile) -> str:
+        """A SELECT over the raw file that adds a 1-based data-row column ``_row``."""
+
+    def close(self) -> None:  # noqa: B027 - engines without resources need no close
+        """Release the engine's resources."""

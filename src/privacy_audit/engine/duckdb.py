@@ -1,0 +1,110 @@
+"""DuckDB, the default engine: in-process, columnar, and reads Parquet and CSV in place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from privacy_audit.engine.base import Engine, EngineError, SourceFile
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine(Engine):
+    """One in-memory DuckDB connection; views point at the export's files."""
+
+    name = "duckdb"
+    version = duckdb.__version__
+
+    def __init__(
+        self,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: Path | None = None,
+    ) -> None:
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        if temp_directory:
+            self.con.execute(f"SET temp_directory = {_quote(str(temp_directory))}")
+
+    def _reader(self, source: SourceFile, text_columns: list[str] | None) -> str:
+        path = _quote(str(source.path))
+        if source.format == "parquet":
+            return f"read_parquet({path})"
+        columns = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in text_columns or [])
+        return (
+            f"read_csv({path}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
+        )
+
+    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
+        self.create_view(view, f"SELECT * FROM {self._reader(source, text_columns)}")
+
+    def schema(self, view: str) -> list[tuple[str, str]]:
+        rows = self.con.execute(f"DESCRIBE {_ident(view)}").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def create_view(self, view: str, select_sql: str) -> None:
+        self._run(f"CREATE OR REPLACE VIEW {_ident(view)} AS {select_sql}")
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        used = set(_PARAM.findall(sql))
+        bound = {k: v for k, v in (params or {}).items() if k in used}
+        try:
+            return self.con.sql(sql, params=bound or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+
+    def row_number_sql(self, source: SourceFile) -> str:
+        path = _quote(str(source.path))
+        if source.format == "parquet":
+            return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true)"
+        raw = f"raw__{source.table}"
+        return f"SELECT *, row_number() OVER () AS _row FROM {_ident(raw)}"
+
+    def _run(self, sql: str) -> None:
+        try:
+            self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _engine_error(exc: duckdb.Error) -> EngineError:
+    text = str(exc)
+    line = _CSV_LINE.search(text)
+    return EngineError(_first_sentence(text), int(line.group(1)) if line else None)
+
+
+def _first_sentence(text: str) -> str:
+    """The error's kind and reason without any echoed file content.
+
+    DuckDB's CSV errors quote the offending line ("Original Line: ..."), which may be personal
+    data; only the first line and the reason that follows the quoted line are kept.
+    """
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    head = lines[0] if lines else text
+    if len(lines) > 2 and lines[1].startswith("Original Line"):
+        return f"{head}: {lines[2]}"
+    return head

@@ -1,0 +1,254 @@
+"""Open an export: find its files, validate them against the contract, register typed views.
+
+Nothing is copied: each table becomes a view over its file, first a raw one (CSV read as text),
+then, once every value has been checked, a typed one named after the table. Validation stops at
+the first problem with an ``InputError`` that names the file, column and row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from privacy_audit.contract import (
+    BOOLEAN,
+    DATE,
+    DECIMAL,
+    ERASED_COLUMN,
+    INTEGER,
+    TABLES,
+    TEXT,
+    TIMESTAMP,
+    Column,
+    Table,
+    erased_expression,
+)
+from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.errors import InputError
+
+FORMATS = ("parquet", "csv")
+
+# What a CSV text must look like before it is cast (TRY_CAST alone is too lenient: it accepts
+# "2024-01-01 10:00:00+02" as a timestamp and drops the offset).
+_CSV_SHAPE = {
+    DATE: r"^\d{4}-\d{2}-\d{2}$",
+    TIMESTAMP: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
+    BOOLEAN: r"^(true|false)$",
+    INTEGER: r"^[+-]?\d+$",
+    DECIMAL: r"^[+-]?(\d+(\.\d*)?|\.\d+)$",
+}
+_EXPECTED = {
+    TEXT: "text",
+    DATE: "a date YYYY-MM-DD",
+    TIMESTAMP: "a timestamp YYYY-MM-DDTHH:MM:SS (UTC)",
+    BOOLEAN: "true or false",
+    INTEGER: "an integer",
+    DECIMAL: "a decimal number",
+}
+# Parquet physical types accepted for each contract type (DuckDB's names for them).
+_PARQUET_OK = {
+    TEXT: ("VARCHAR",),
+    DATE: ("DATE",),
+    TIMESTAMP: ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"),
+    BOOLEAN: ("BOOLEAN",),
+    INTEGER: ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    DECIMAL: ("DECIMAL", "DOUBLE", "FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+}
+
+
+@dataclass
+class Export:
+    """An opened, validated export: which tables it has and what its files were."""
+
+    root: Path
+    sources: dict[str, SourceFile]
+    columns: dict[str, list[str]]
+    digests: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def has(self, table: str) -> bool:
+        return table in self.sources
+
+
+def discover(root: Path) -> tuple[dict[str, SourceFile], list[str]]:
+    """Map each contract table to its file; return also the files that are not tables."""
+    if not root.exists():
+        raise InputError(str(root), expected="an export directory (it does not exist)")
+    if not root.is_dir():
+        raise InputError(str(root), expected="an export directory, not a file")
+    sources: dict[str, SourceFile] = {}
+    ignored: list[str] = []
+    for path in sorted(root.iterdir()):
+        table, _, fmt = path.name.rpartition(".")
+        if fmt not in FORMATS or table not in TABLES or not path.is_file():
+            ignored.append(path.name)
+            continue
+        if table in sources:
+            raise InputError(
+                str(path), expected=f"one file for table {table} (found {sources[table].path.name} too)"
+            )
+        sources[table] = SourceFile(table, path, fmt)
+    for table in TABLES.values():
+        if not table.optional and table.name not in sources:
+            raise InputError(
+                str(root / f"{table.name}.parquet"),
+                expected=f"required table {table.name} as {table.name}.parquet or {table.name}.csv",
+            )
+    return sources, ignored
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_export(root: Path, engine: Engine) -> Export:
+    """Validate every file of the export at ``root`` and register one typed view per table."""
+    root = Path(root)
+    sources, ignored = discover(root)
+    export = Export(root, sources, {}, ignored=ignored)
+    for table_name, source in sources.items():
+        table = TABLES[table_name]
+        export.columns[table_name] = _load_table(engine, table, source)
+        export.digests[source.path.name] = sha256(source.path)
+    engine.register(
+        "export_columns",
+        pa.table(
+            {
+                "table_name": [t for t, cols in export.columns.items() for _ in cols],
+                "column_name": [c for cols in export.columns.values() for c in cols],
+            },
+            schema=pa.schema([("table_name", pa.string()), ("column_name", pa.string())]),
+        ),
+    )
+    return export
+
+
+def _load_table(engine: Engine, table: Table, source: SourceFile) -> list[str]:
+    if source.path.stat().st_size == 0:
+        kind = "a CSV header row" if source.format == "csv" else "a Parquet file"
+        raise InputError(str(source.path), expected=f"{kind} (the file is empty)")
+    raw = f"raw__{table.name}"
+    header = _csv_header(source) if source.format == "csv" else None
+    try:
+        engine.open_raw(raw, source, header)
+        schema = dict(engine.schema(raw))
+    except EngineError as exc:
+        raise _read_error(source, exc) from None
+    for column in table.columns:
+        if column.name not in schema:
+            raise InputError(
+                str(source.path),
+                column=column.name,
+                expected=f"column {column.name} (required by the contract)",
+            )
+        if source.format == "parquet":
+            _check_parquet_type(source, column, schema[column.name])
+    _check_values(engine, table, source, raw)
+    engine.create_view(table.name, _typed_select(table, source, raw, list(schema)))
+    return list(schema)
+
+
+def _csv_header(source: SourceFile) -> list[str]:
+    try:
+        with source.path.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        raise InputError(str(source.path), row=0, expected="UTF-8 text") from None
+    except csv.Error:
+        raise InputError(str(source.path), row=0, expected="a well-formed CSV header row") from None
+    if not header or any(not name.strip() for name in header):
+        raise InputError(str(source.path), row=0, expected="a header row naming every column")
+    seen = {n for n in header if header.count(n) > 1}
+    if seen:
+        raise InputError(
+            str(source.path), column=sorted(seen)[0], expected="each column named once in the header"
+        )
+    return header
+
+
+def _read_error(source: SourceFile, exc: EngineError) -> InputError:
+    if source.format == "csv":
+        row = exc.line - 1 if exc.line else None
+        return InputError(str(source.path), row=row, expected=f"well-formed CSV ({exc})")
+    return InputError(str(source.path), expected=f"a readable Parquet file ({exc})")
+
+
+def _check_parquet_type(source: SourceFile, column: Column, found: str) -> None:
+    base = found.split("(")[0]
+    if base not in _PARQUET_OK[column.type]:
+        raise InputError(
+            str(source.path),
+            column=column.name,
+            expected=f"{_EXPECTED[column.type]} ({column.type}), found Parquet type {found}",
+        )
+
+
+def _problems(table: Table, source: SourceFile) -> list[tuple[Column, str, str]]:
+    """(column, SQL condition that flags a bad row, what was expected) for every check."""
+    checks = []
+    for col in table.columns:
+        name = f'"{col.name}"'
+        if not col.nullable:
+            checks.append((col, f"{name} IS NULL", f"a value ({col.name} is required)"))
+        if source.format == "csv" and col.type != TEXT:
+            shape = _CSV_SHAPE[col.type]
+            cast = f"TRY_CAST({name} AS {col.type}) IS NULL" if col.type != BOOLEAN else "false"
+            checks.append(
+                (
+                    col,
+                    f"{name} IS NOT NULL AND (NOT regexp_matches({name}, '{shape}') OR {cast})",
+                    _EXPECTED[col.type],
+                )
+            )
+        if col.enum:
+            allowed = ", ".join(f"'{v}'" for v in col.enum)
+            checks.append(
+                (col, f"{name} IS NOT NULL AND {name} NOT IN ({allowed})", f"one of {' | '.join(col.enum)}")
+            )
+    return checks
+
+
+def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) -> None:
+    checks = _problems(table, source)
+    if not checks:
+        return
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
+    try:
+        found = engine.query(f"SELECT {counts} FROM {raw}").to_pylist()[0]
+    except EngineError as exc:
+        raise _read_error(source, exc) from None
+    for (column, cond, expected), bad in zip(checks, found.values(), strict=True):
+        if bad:
+            located = engine.query(
+                f"SELECT min(_row) AS r FROM ({engine.row_number_sql(source)}) WHERE {cond}"
+            )
+            row = located.column("r")[0].as_py()
+            more = f"; {bad - 1} more rows like it" if bad > 1 else ""
+            raise InputError(str(source.path), column=column.name, row=row, expected=f"{expected}{more}")
+
+
+def _typed_select(table: Table, source: SourceFile, raw: str, present: list[str]) -> str:
+    declared = set(table.column_names)
+    parts = []
+    for col in table.columns:
+        name = f'"{col.name}"'
+        if source.format == "csv" and col.type == TIMESTAMP:
+            parts.append(f"CAST(replace({name}, 'T', ' ') AS TIMESTAMP) AS {name}")
+        elif (source.format == "csv" and col.type != TEXT) or (
+            source.format == "parquet" and col.type in (TIMESTAMP, DECIMAL, INTEGER)
+        ):
+            parts.append(f"CAST({name} AS {col.type}) AS {name}")
+        else:
+            parts.append(name)
+    parts += [f'"{c}"' for c in present if c not in declared]
+    if table.personal:
+        parts.append(f"{erased_expression(table)} AS {ERASED_COLUMN}")
+    return f"SELECT {', '.join(parts)} FROM {raw}"

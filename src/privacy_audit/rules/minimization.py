@@ -1,0 +1,183 @@
+"""Minimization and security (§5.1, §5.2, §10.1): data that should never have been kept."""
+
+from privacy_audit.rules.registry import rule
+
+# A run of digits, possibly grouped by single spaces or dashes.
+_DIGIT_RUN = r"\d+(?:[ -]\d+)*"
+# Cheap prefilter: at least 13 digits in such a run (RE2 skips most texts without splitting).
+_THIRTEEN_DIGITS = r"\d(?:[ -]?\d){12}"
+
+
+def _luhn(digits: str) -> str:
+    """SQL: true when the digit string ``digits`` passes the Luhn checksum."""
+    d = f"CAST(substr({digits}, length({digits}) - k, 1) AS INTEGER)"
+    return (
+        f"list_sum(list_transform(range(length({digits})), lambda k: CASE WHEN k % 2 = 0 THEN {d} "
+        f"WHEN {d} >= 5 THEN 2 * {d} - 9 ELSE 2 * {d} END)) % 10 = 0"
+    )
+
+
+rule(
+    "MIN-UNDECLARED-COLUMN",
+    "medium",
+    "5.1",
+    "table.column",
+    "",
+    table="export_columns",
+    what="""
+        A column of an export file that neither the export contract nor the policy's
+        `data_inventory` declares. One finding per column; `record_id` is `table.column`.
+        """,
+    why="""
+        §5.1 promises to collect "only the information necessary". A column nobody declared is
+        data nobody decided to keep, and nobody audits.
+        """,
+    example="""
+        `contacts.csv` with a `date_of_birth_verified` column: a finding, unless the policy's
+        data inventory lists `contacts: [date_of_birth_verified]`.
+        """,
+    sql="""
+        SELECT e.table_name, e.table_name || '.' || e.column_name AS record_id, NULL AS subject_id,
+               'column ' || e.table_name || '.' || e.column_name
+               || ' is declared by neither the export contract nor the data inventory' AS detail
+        FROM export_columns e
+        WHERE NOT EXISTS (SELECT 1 FROM contract_columns c
+                          WHERE c.table_name = e.table_name AND c.column_name = e.column_name)
+          AND NOT EXISTS (SELECT 1 FROM policy_data_inventory i
+                          WHERE i.table_name = e.table_name AND i.column_name = e.column_name)
+        """,
+    checked="SELECT count(*) AS n FROM export_columns",
+)
+
+rule(
+    "MIN-CARD-NUMBER",
+    "critical",
+    "5.1",
+    "payment_id",
+    "payments orders",
+    table="payments",
+    what="""
+        A payment whose `card_number` holds more than four digits (any characters other than
+        digits, such as `*` masks, spaces and dashes, are ignored when counting).
+        """,
+    why="""
+        §5.1 promises PCI DSS compliance: a full card number (PAN) may never be stored by the
+        platform; at most the last four digits may be shown.
+        """,
+    example="""
+        `**** **** **** 4242` is fine; `4242 4242 4242 4242` and `42424` are findings.
+        """,
+    sql="""
+        SELECT p.payment_id AS record_id, o.account_id AS subject_id,
+               printf('card_number holds %d digits; at most the last four may be stored', p.digits) AS detail
+        FROM (SELECT payment_id, order_id, length(regexp_replace(card_number, '[^0-9]', '', 'g')) AS digits
+              FROM payments WHERE card_number IS NOT NULL) p
+        LEFT JOIN orders o ON o.order_id = p.order_id
+        WHERE p.digits > 4
+        """,
+)
+
+rule(
+    "MIN-CARD-IN-TEXT",
+    "high",
+    "5.1, 5.2",
+    "ticket_id",
+    "support_tickets",
+    what="""
+        A support ticket whose subject or body holds a Luhn-valid card number of 13 to 19
+        digits, written plain or grouped by single spaces or dashes. Within a longer run of
+        digit groups, the groups that start or end the run are tried as card numbers too, so
+        "card 4111 1111 1111 1111 2 pcs" is caught. A cheap regular expression picks the texts
+        with 13 digits in a row before any checksum is computed.
+        """,
+    why="""
+        §5.1 and §5.2 warn that email is not a channel for sensitive data, and PCI DSS forbids
+        keeping card numbers in free text just as in a card column. Partners do paste them.
+        """,
+    example="""
+        "Please charge 4111-1111-1111-1111" is a finding; "order 4111 1111 1111 1112" (fails
+        Luhn) and a 12-digit phone number are not.
+        """,
+    sql=f"""
+        WITH texts AS (
+            SELECT ticket_id, account_id, 'subject' AS field, subject AS txt FROM support_tickets
+            WHERE regexp_matches(subject, '{_THIRTEEN_DIGITS}')
+            UNION ALL
+            SELECT ticket_id, account_id, 'body' AS field, body AS txt FROM support_tickets
+            WHERE regexp_matches(body, '{_THIRTEEN_DIGITS}')
+        ),
+        runs AS (
+            SELECT ticket_id, account_id, field,
+                   string_split_regex(unnest(regexp_extract_all(txt, '{_DIGIT_RUN}')), '[ -]') AS groups
+            FROM texts
+        ),
+        starts AS (SELECT *, unnest(range(1, len(groups) + 1)) AS i FROM runs),
+        windows AS (SELECT *, unnest(range(i, len(groups) + 1)) AS j FROM starts),
+        candidates AS (
+            SELECT ticket_id, account_id, field, array_to_string(groups[i:j], '') AS digits
+            FROM windows WHERE i = 1 OR j = len(groups)
+        )
+        SELECT ticket_id AS record_id, account_id AS subject_id,
+               'a Luhn-valid card number appears in the ticket ' || string_agg(DISTINCT field, ' and ' ORDER BY field) AS detail
+        FROM candidates
+        WHERE length(digits) BETWEEN 13 AND 19 AND {_luhn("digits")}
+        GROUP BY ticket_id, account_id
+        """,
+)
+
+rule(
+    "SEC-PASSWORD-STORAGE",
+    "critical",
+    "5.1",
+    "contact_id",
+    "contacts",
+    what="""
+        A contact whose `password_hash` is set but does not start (case-sensitively) with one
+        of the policy's accepted scheme prefixes: bcrypt `$2a$ $2b$ $2y$`, argon2 `$argon2id$
+        $argon2i$`, scrypt `$scrypt$ $7$`, pbkdf2 `pbkdf2_sha256$ $pbkdf2-sha256$
+        $pbkdf2-sha512$` by default.
+        """,
+    why="""
+        §5.1 promises industry-standard protection of account credentials. Unsalted digests
+        (md5, sha1 hex) and plaintext fall to a dictionary in seconds once a table leaks.
+        """,
+    example="""
+        `$2b$12$…` and `$argon2id$v=19$…` pass; `5f4dcc3b5aa765d61d8327deb882cf99` (md5),
+        `$2x$…`, `$argon2d$…`, `pbkdf2_sha1$…` and `hunter2` are findings.
+        """,
+    sql="""
+        SELECT c.contact_id AS record_id, c.contact_id AS subject_id,
+               'password_hash is not stored in an accepted scheme' AS detail
+        FROM contacts c
+        WHERE c.password_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM policy_password_prefixes p WHERE starts_with(c.password_hash, p.prefix))
+        """,
+)
+
+rule(
+    "CHILD-MINOR",
+    "high",
+    "10.1",
+    "contact_id",
+    "contacts",
+    what="""
+        A contact that is not erased, has a `birth_date`, and had not completed
+        `minimum_age` years on the date of its `created_at`: `birth_date + minimum_age years >
+        created_at's date` (calendar years; someone born 29 February turns 18 on 28 February).
+        """,
+    why="""
+        §10.1: the platform does not knowingly collect data from anyone under 18 and deletes it
+        when it learns of it. A birth date on file is exactly that knowledge.
+        """,
+    example="""
+        Born 2008-03-01: a login created 2026-03-01 is fine (18 that day); one created
+        2026-02-28 is a finding.
+        """,
+    sql="""
+        SELECT contact_id AS record_id, contact_id AS subject_id,
+               printf('contact was under the minimum age of %d when created', $minimum_age) AS detail
+        FROM contacts
+        WHERE NOT _erased AND birth_date IS NOT NULL
+          AND birth_date + to_years(CAST($minimum_age AS INTEGER)) > CAST(created_at AS DATE)
+        """,
+)
