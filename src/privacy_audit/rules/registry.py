@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; ``rank`` orders them for ``--fail-on``."""
 
     critical = "critical"
