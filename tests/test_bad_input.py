@@ -1,0 +1,237 @@
+"""Unusable input ends with exit status 2 and one line naming file, column and row — no traceback.
+
+Each test breaks one thing in an otherwise valid hand-made export.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from handmade import make_export
+from privacy_audit.cli import app
+
+runner = CliRunner()
+SECRET = "jane.doe@example.com"
+
+
+def audit(export: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app, ["audit", str(export), "--as-of", "2026-01-01", "--out", str(tmp_path / "out"), *extra]
+    )
+    return result.exit_code, result.stderr
+
+
+def assert_one_clear_line(code: int, stderr: str, *needles: str) -> None:
+    assert code == 2, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    assert SECRET not in stderr
+
+
+@pytest.fixture
+def csv_export(tmp_path: Path) -> Path:
+    return make_export(
+        tmp_path / "export",
+        {"contacts": [{"contact_id": "C1", "account_id": "A1", "email": SECRET}]},
+        "csv",
+    )
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    assert_one_clear_line(*audit(tmp_path / "nope", tmp_path), "nope", "does not exist")
+
+
+def test_file_instead_of_directory(tmp_path: Path) -> None:
+    file = tmp_path / "export.csv"
+    file.write_text("a\n")
+    assert_one_clear_line(*audit(file, tmp_path), "export.csv", "not a file")
+
+
+def test_missing_required_table(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "orders.csv").unlink()
+    assert_one_clear_line(*audit(csv_export, tmp_path), "orders", "required table")
+
+
+def test_missing_required_column(csv_export: Path, tmp_path: Path) -> None:
+    rewrite(csv_export / "contacts.csv", '"created_at"', '"created"')
+    assert_one_clear_line(*audit(csv_export, tmp_path), "contacts.csv", "column created_at")
+
+
+def test_text_in_integer_column_names_the_row(tmp_path: Path) -> None:
+    export = make_export(
+        tmp_path / "export",
+        {"order_items": [{"order_id": "O1", "quantity": 2}, {"order_id": "O2", "quantity": 3}]},
+        "csv",
+    )
+    rewrite(export / "order_items.csv", '"O2",1,"x",3,', '"O2",1,"x",three,')
+    assert_one_clear_line(
+        *audit(export, tmp_path), "order_items.csv", "column quantity", "row 2", "an integer"
+    )
+
+
+def test_impossible_date(csv_export: Path, tmp_path: Path) -> None:
+    rewrite(csv_export / "contacts.csv", "2020-01-01 00:00:00", "2020-02-30 00:00:00")
+    assert_one_clear_line(
+        *audit(csv_export, tmp_path), "contacts.csv", "column created_at", "row 1", "timestamp"
+    )
+
+
+def test_timestamp_with_offset_is_rejected(csv_export: Path, tmp_path: Path) -> None:
+    rewrite(csv_export / "contacts.csv", "2020-01-01 00:00:00", "2020-01-01 00:00:00+02")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "column created_at", "UTC")
+
+
+def test_personal_value_never_echoed(csv_export: Path, tmp_path: Path) -> None:
+    rewrite(csv_export / "contacts.csv", "2020-01-01 00:00:00", SECRET)
+    code, stderr = audit(csv_export, tmp_path)
+    assert_one_clear_line(code, stderr, "column created_at")
+
+
+def test_empty_file(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "products.csv").write_bytes(b"")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "products.csv", "empty")
+
+
+def test_header_only_csv_is_a_valid_empty_table(csv_export: Path, tmp_path: Path) -> None:
+    code, stderr = audit(csv_export, tmp_path)
+    assert code == 0, stderr
+
+
+def test_unknown_enum_value(tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {"orders": [{"order_id": "O1"}, {"order_id": "O2"}]}, "csv")
+    rewrite(export / "orders.csv", '"O2","x",,2020-01-01,"placed"', '"O2","x",,2020-01-01,"lost"')
+    assert_one_clear_line(
+        *audit(export, tmp_path), "orders.csv", "column status", "row 2", "placed | shipped"
+    )
+
+
+def test_malformed_csv_row(csv_export: Path, tmp_path: Path) -> None:
+    with (csv_export / "contacts.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f'C2,A1,"{SECRET},unterminated\n')
+    assert_one_clear_line(*audit(csv_export, tmp_path), "contacts.csv", "CSV")
+
+
+def test_wrong_number_of_fields(csv_export: Path, tmp_path: Path) -> None:
+    with (csv_export / "contacts.csv").open("a", encoding="utf-8") as handle:
+        handle.write(f"C2,A1,{SECRET}\n")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "contacts.csv", "row 2", "CSV")
+
+
+def test_required_value_missing(tmp_path: Path) -> None:
+    export = make_export(
+        tmp_path / "export", {"accounts": [{"account_id": "A1", "country": None}]}, "parquet"
+    )
+    assert_one_clear_line(*audit(export, tmp_path), "accounts.parquet", "column country", "row 1", "required")
+
+
+def test_parquet_column_of_wrong_type(tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {}, "parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "hold_id": ["H1"],
+                "account_id": ["A1"],
+                "reason": ["x"],
+                "placed_at": ["2020-01-01"],
+                "released_at": [None],
+            }
+        ),
+        export / "legal_holds.parquet",
+    )
+    assert_one_clear_line(*audit(export, tmp_path), "legal_holds.parquet", "column placed_at", "VARCHAR")
+
+
+def test_parquet_timestamp_units_and_zones_are_accepted(tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {}, "parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "hold_id": ["H1"],
+                "account_id": ["A1"],
+                "reason": ["x"],
+                "placed_at": pa.array([datetime(2020, 1, 1)], pa.timestamp("ns")),
+                "released_at": pa.array([datetime(2021, 1, 1)], pa.timestamp("ms", tz="UTC")),
+            }
+        ),
+        export / "legal_holds.parquet",
+    )
+    code, stderr = audit(export, tmp_path)
+    assert code == 0, stderr
+
+
+def test_two_files_for_one_table(csv_export: Path, tmp_path: Path) -> None:
+    make_export(tmp_path / "pq", {}, "parquet")
+    (tmp_path / "pq" / "products.parquet").rename(csv_export / "products.parquet")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "products", "one file")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"deletion_grace_days: [30", "valid YAML"),
+        (b"- a list\n", "mapping"),
+        (b"", "mapping"),
+    ],
+)
+def test_invalid_policy_file(csv_export: Path, tmp_path: Path, content: bytes, needle: str) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_bytes(content)
+    assert_one_clear_line(*audit(csv_export, tmp_path, "--policy", str(policy)), "policy.yaml", needle)
+
+
+def test_unreadable_policy_file(csv_export: Path, tmp_path: Path) -> None:
+    assert_one_clear_line(
+        *audit(csv_export, tmp_path, "--policy", str(tmp_path / "none.yaml")), "none.yaml", "readable"
+    )
+
+
+def test_unknown_policy_key(csv_export: Path, tmp_path: Path) -> None:
+    from handmade import write_policy
+
+    policy = write_policy(tmp_path / "policy.yaml", {"delection_grace_days": 30})
+    assert_one_clear_line(
+        *audit(csv_export, tmp_path, "--policy", str(policy)), "key delection_grace_days", "unknown"
+    )
+
+
+def test_policy_key_of_wrong_type(csv_export: Path, tmp_path: Path) -> None:
+    from handmade import write_policy
+
+    policy = write_policy(
+        tmp_path / "policy.yaml", {"order_retention_years": {"default": "seven", "by_country": {}}}
+    )
+    assert_one_clear_line(
+        *audit(csv_export, tmp_path, "--policy", str(policy)), "key order_retention_years.default", "integer"
+    )
+
+
+def test_as_of_not_a_date(csv_export: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["audit", str(csv_export), "--as-of", "2026-13-01", "--out", str(tmp_path / "o")]
+    )
+    assert_one_clear_line(result.exit_code, result.stderr, "--as-of", "YYYY-MM-DD")
+
+
+def test_unknown_rule_id(csv_export: Path, tmp_path: Path) -> None:
+    assert_one_clear_line(*audit(csv_export, tmp_path, "--rules", "RET-NOPE"), "RET-NOPE")
+
+
+def test_failed_run_leaves_no_output(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "orders.csv").write_bytes(b"")
+    code, _ = audit(csv_export, tmp_path)
+    assert code == 2
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]

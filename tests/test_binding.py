@@ -1,0 +1,48 @@
+"""Cut-offs must agree with DuckDB's calendar arithmetic at every day, month ends included."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from privacy_audit.rules.binding import cutoff
+
+
+def test_month_end_example_from_rules_md() -> None:
+    assert cutoff(datetime(2026, 6, 30), [("months", 13), ("days", 30)]) == datetime(2025, 5, 1)
+
+
+def test_leap_day_years() -> None:
+    # 2020-02-29 + 6 years = 2026-02-28: an order of 29 Feb is due with those of 28 Feb.
+    assert cutoff(datetime(2026, 2, 28), [("years", 6)]) == datetime(2020, 2, 28)
+    assert cutoff(datetime(2026, 3, 1), [("years", 6)]) == datetime(2020, 3, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    as_of=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    years=st.integers(0, 4),
+    months=st.integers(0, 14),
+    days=st.integers(0, 40),
+)
+def test_cutoff_is_the_first_instant_not_yet_due(as_of: date, years: int, months: int, days: int) -> None:
+    """Against DuckDB itself: x < C  ⇔  x + years + months + days < as_of, on every day near C."""
+    start = datetime(as_of.year, as_of.month, as_of.day)
+    c = cutoff(start, [("years", years), ("months", months), ("days", days)])
+    con = duckdb.connect()
+    probes = [c + timedelta(days=d, seconds=s) for d in range(-40, 40) for s in (0, -1)]
+    due = con.execute(
+        "SELECT list_transform($xs, lambda x: x + to_years($y) + to_months($m) + to_days($d) < $as_of)",
+        {"xs": probes, "y": years, "m": months, "d": days, "as_of": start},
+    ).fetchone()[0]
+    assert due == [p < c for p in probes]
+
+
+def test_steps_are_applied_in_order() -> None:
+    # 2020-02-29 + 3y = 2023-02-28, + 1y = 2024-02-28, + 30d = 2024-03-29: due before 2024-03-30,
+    # whereas + 4y would give 2024-02-29 + 30d = 2024-03-30, not yet due.
+    assert cutoff(datetime(2024, 3, 30), [("years", 3), ("years", 1), ("days", 30)]) == datetime(2020, 3, 1)
+    assert cutoff(datetime(2024, 3, 30), [("years", 4), ("days", 30)]) == datetime(2020, 2, 29)
