@@ -152,7 +152,7 @@ def _load_table(engine: Engine, table: Table, source: SourceFile) -> list[str]:
         if source.format == "parquet":
             _check_parquet_type(source, column, schema[column.name])
     _check_values(engine, table, source, raw)
-    engine.create_view(table.name, _typed_select(table, source, raw, list(schema)))
+    engine.create_view(table.name, _typed_select(table, source, raw))
     return list(schema)
 
 
@@ -235,8 +235,12 @@ def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) ->
             raise InputError(str(source.path), column=column.name, row=row, expected=f"{expected}{more}")
 
 
-def _typed_select(table: Table, source: SourceFile, raw: str, present: list[str]) -> str:
-    declared = set(table.column_names)
+def _typed_select(table: Table, source: SourceFile, raw: str) -> str:
+    """The contract's columns with their contract types, plus the derived erased flag.
+
+    Undeclared columns stay out of the typed view: no rule reads them (MIN-UNDECLARED-COLUMN
+    reads the column list), and an export column named like a derived one cannot shadow it.
+    """
     parts = []
     for col in table.columns:
         name = f'"{col.name}"'
@@ -248,7 +252,6 @@ def _typed_select(table: Table, source: SourceFile, raw: str, present: list[str]
             parts.append(f"CAST({name} AS {col.type}) AS {name}")
         else:
             parts.append(name)
-    parts += [f'"{c}"' for c in present if c not in declared]
     if table.personal:
         parts.append(f"{erased_expression(table)} AS {ERASED_COLUMN}")
     return f"SELECT {', '.join(parts)} FROM {raw}"

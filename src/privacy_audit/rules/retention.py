@@ -126,8 +126,8 @@ rule(
         """,
     sql=f"""
         WITH activity AS (
-            SELECT account_id, max(at) AS last_activity FROM (
-                SELECT account_id, created_at AS at FROM accounts
+            SELECT account_id, max(active_at) AS last_activity FROM (
+                SELECT account_id, created_at AS active_at FROM accounts
                 UNION ALL SELECT account_id, last_login_at FROM contacts
                 UNION ALL SELECT account_id, CAST(order_date AS TIMESTAMP) FROM orders
             ) GROUP BY account_id
