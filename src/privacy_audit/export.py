@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,16 +63,24 @@ _PARQUET_OK = {
 
 @dataclass
 class Export:
-    """An opened, validated export: which tables it has and what its files were."""
+    """An opened, validated export: which tables it has and what its files were.
+
+    File digests are computed in a background thread while the rules run (hashing gigabytes
+    of Parquet is I/O the engine need not wait for); ``digests`` waits for them.
+    """
 
     root: Path
     sources: dict[str, SourceFile]
     columns: dict[str, list[str]]
-    digests: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    _hashing: dict[str, Future[str]] = field(default_factory=dict, repr=False)
 
     def has(self, table: str) -> bool:
         return table in self.sources
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {name: future.result() for name, future in self._hashing.items()}
 
 
 def discover(root: Path) -> tuple[dict[str, SourceFile], list[str]]:
@@ -115,9 +124,10 @@ def open_export(root: Path, engine: Engine) -> Export:
     sources, ignored = discover(root)
     export = Export(root, sources, {}, ignored=ignored)
     for table_name, source in sources.items():
-        table = TABLES[table_name]
-        export.columns[table_name] = _load_table(engine, table, source)
-        export.digests[source.path.name] = sha256(source.path)
+        export.columns[table_name] = _load_table(engine, TABLES[table_name], source)
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    export._hashing = {s.path.name: hasher.submit(sha256, s.path) for s in sources.values()}
+    hasher.shutdown(wait=False)  # queued digests still complete; nothing waits for them here
     engine.register(
         "export_columns",
         pa.table(

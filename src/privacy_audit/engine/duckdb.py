@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,12 +37,18 @@ class DuckDBEngine(Engine):
         temp_directory: Path | None = None,
     ) -> None:
         self.con = duckdb.connect()
+        # Spill files go to a private temporary directory, never the current one (which may
+        # be the export itself); it is removed on close.
+        self._spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="privacy-audit-spill-")
+        spill = str(temp_directory) if temp_directory else self._spill.name
+        self.con.execute(f"SET temp_directory = {_quote(spill)}")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
-        if temp_directory:
-            self.con.execute(f"SET temp_directory = {_quote(str(temp_directory))}")
+            try:
+                self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+            except duckdb.Error:
+                raise ValueError(f"memory limit {memory_limit!r} is not a size such as 4GB") from None
 
     def _reader(self, source: SourceFile, text_columns: list[str] | None) -> str:
         path = _quote(str(source.path))
@@ -89,6 +96,8 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+        if self._spill:
+            self._spill.cleanup()
 
 
 def _engine_error(exc: duckdb.Error) -> EngineError:
