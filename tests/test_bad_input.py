@@ -235,3 +235,7 @@ def test_failed_run_leaves_no_output(csv_export: Path, tmp_path: Path) -> None:
     assert code == 2
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_memory_limit_not_a_size(csv_export: Path, tmp_path: Path) -> None:
+    assert_one_clear_line(*audit(csv_export, tmp_path, "--memory-limit", "lots"), "--memory-limit", "4GB")

@@ -76,8 +76,11 @@ def audit(
     except ValueError as exc:
         raise fail(f"--rules: {exc}") from None
     try:
-        check_output_dir(out_dir, export_dir)
         engine = make_engine("duckdb", threads=threads, memory_limit=memory_limit)
+    except ValueError as exc:
+        raise fail(f"--memory-limit: {exc}") from None
+    try:
+        check_output_dir(out_dir, export_dir)
         with RuleProgress(len(selected), err) as progress:
             result = run_audit(
                 export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
