@@ -108,12 +108,58 @@ def list_rules(
         out.print(Markdown(rule.doc()))
         return
     table = Table(title=f"{len(REGISTRY)} rules", show_lines=False)
-    for column in ("rule", "severity", "§", "record id", "what it checks"):
+    table.add_column("rule", no_wrap=True)
+    for column in ("severity", "§", "record id", "what it checks"):
         table.add_column(column)
     for rule in REGISTRY.values():
         first = " ".join(rule.what.split()).split(". ")[0]
         table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
     out.print(table)
+
+
+@report_app.command("compliance")
+def report_compliance(
+    export_dir: Annotated[Path, typer.Option("--export", help="The export directory to audit.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Gets compliance.html, the executed notebook, findings, summary.")
+    ],
+    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
+    ] = None,
+    cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
+) -> None:
+    """Audit an export and render the compliance report for auditors (no partial report on failure)."""
+    from privacy_audit.findings import check_output_dir
+    from privacy_audit.reporting.compliance import parameters
+    from privacy_audit.reporting.leaks import LeakScanner
+    from privacy_audit.reporting.runner import ReportError, notebook_path, render_report
+
+    day = parse_day(as_of)
+    try:
+        params = parameters(
+            export_dir=export_dir,
+            as_of=day,
+            policy=policy or "",
+            out_dir=out_dir,
+            previous_summary=previous or "",
+        )
+        check_output_dir(params.out_dir, params.export_dir)
+        html = render_report(
+            notebook_path("compliance_report.ipynb"),
+            params.notebook_parameters(),
+            params.out_dir,
+            "compliance.html",
+            cell_timeout=cell_timeout,
+            scanner=LeakScanner.from_export(params.export_dir),
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except ReportError as exc:  # a cell's InputError is unusable input too: exit 2, like `audit`
+        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+    out.print(f"compliance report written to {html}")
 
 
 def main() -> None:

@@ -72,7 +72,9 @@ def parameters(policy: Policy, as_of: date) -> dict[str, object]:
         "require_marketing_opt_in": policy.require_marketing_opt_in,
         "honor_do_not_track": policy.honor_do_not_track,
         "training_cutoff": cutoff(start, [("months", policy.training_valid_months)]),
+        "training_valid_months": policy.training_valid_months,
         "access_since": start - timedelta(days=policy.access_lookback_days),
+        "access_lookback_days": policy.access_lookback_days,
         "notice_days": policy.notice_days,
     }
 
