@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from privacy_audit.contract import DATE, TABLES, TEXT, TIMESTAMP, Column
+from privacy_audit.contract import COUNTRY, CURRENCY, DATE, TABLES, TEXT, TIMESTAMP, Column
 from privacy_audit.writer import to_arrow, write_table
 
 Rows = list[Mapping[str, object]]
@@ -26,6 +26,8 @@ def _default(table: str, column: Column, index: int) -> object:
         return f"{table}-{index}"
     if column.enum:
         return column.enum[0]
+    if column.pattern:
+        return {COUNTRY: "US", CURRENCY: "EUR"}[column.pattern]
     return {TIMESTAMP: datetime(2020, 1, 1), DATE: date(2020, 1, 1), "BOOLEAN": False, "BIGINT": 1}.get(
         column.type, 1 if column.type.startswith("DECIMAL") else "x"
     )

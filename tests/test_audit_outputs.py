@@ -193,3 +193,12 @@ def test_output_is_not_written_inside_the_export_even_via_symlink(export: Path, 
     os.symlink(export, link)
     assert invoke(export, link / "out")[0] == 2
     assert not (export / "out").exists()
+
+
+def test_output_directory_gets_the_usual_mode(export: Path, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert invoke(export, tmp_path / "out")[0] == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755

@@ -239,3 +239,11 @@ def test_failed_run_leaves_no_output(csv_export: Path, tmp_path: Path) -> None:
 
 def test_memory_limit_not_a_size(csv_export: Path, tmp_path: Path) -> None:
     assert_one_clear_line(*audit(csv_export, tmp_path, "--memory-limit", "lots"), "--memory-limit", "4GB")
+
+
+def test_country_code_not_iso(tmp_path: Path) -> None:
+    export = make_export(
+        tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "<b>uk</b>"}]}, "csv"
+    )
+    assert_one_clear_line(*audit(export, tmp_path), "accounts.csv", "column country", "row 1", "ISO 3166-1")
+    assert "<b>" not in audit(export, tmp_path)[1]

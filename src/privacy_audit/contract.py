@@ -24,6 +24,7 @@ class Column:
     type: str
     nullable: bool = False
     enum: tuple[str, ...] | None = None
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,14 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name: str, type_: str = TEXT, *, null: bool = False, enum: str | None = None) -> Column:
-    return Column(name, type_, null, tuple(enum.split()) if enum else None)
+COUNTRY = r"^[A-Z]{2}$"  # ISO 3166-1 alpha-2
+CURRENCY = r"^[A-Z]{3}$"  # ISO 4217
+
+
+def _c(
+    name: str, type_: str = TEXT, *, null: bool = False, enum: str | None = None, pattern: str | None = None
+) -> Column:
+    return Column(name, type_, null, tuple(enum.split()) if enum else None, pattern)
 
 
 def _t(
@@ -68,7 +75,7 @@ TABLES: dict[str, Table] = {
             "account_id",
             _c("account_id"),
             _c("company_name", null=True),
-            _c("country"),
+            _c("country", pattern=COUNTRY),
             _c("tax_id", null=True),
             _c("resale_certificate", null=True),
             _c("status", enum="active suspended closed"),
@@ -105,7 +112,7 @@ TABLES: dict[str, Table] = {
             _c("line1", null=True),
             _c("city", null=True),
             _c("postal_code", null=True),
-            _c("country"),
+            _c("country", pattern=COUNTRY),
             _c("anonymized_at", TIMESTAMP, null=True),
             personal="line1 city postal_code",
             subject="account_id",
@@ -138,8 +145,8 @@ TABLES: dict[str, Table] = {
             _c("order_date", DATE),
             _c("status", enum="placed shipped delivered returned cancelled"),
             _c("total_amount", DECIMAL),
-            _c("currency"),
-            _c("ship_country"),
+            _c("currency", pattern=CURRENCY),
+            _c("ship_country", pattern=COUNTRY),
             _c("billing_address_id", null=True),
             _c("shipping_address_id", null=True),
             _c("anonymized_at", TIMESTAMP, null=True),
@@ -294,7 +301,7 @@ TABLES: dict[str, Table] = {
             "transfer_id",
             _c("transfer_id"),
             _c("recipient"),
-            _c("destination_country"),
+            _c("destination_country", pattern=COUNTRY),
             _c("subject_region", enum="EEA UK CH OTHER"),
             _c("mechanism", enum="adequacy scc bcr none"),
             _c("data_categories"),

@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from privacy_audit.contract import (
     BOOLEAN,
+    COUNTRY,
+    CURRENCY,
     DATE,
     DECIMAL,
     ERASED_COLUMN,
@@ -49,6 +51,10 @@ _EXPECTED = {
     BOOLEAN: "true or false",
     INTEGER: "an integer",
     DECIMAL: "a decimal number",
+}
+_PATTERNS = {
+    COUNTRY: "an ISO 3166-1 alpha-2 country code such as GB",
+    CURRENCY: "an ISO 4217 currency code such as EUR",
 }
 # Parquet physical types accepted for each contract type (DuckDB's names for them).
 _PARQUET_OK = {
@@ -216,6 +222,14 @@ def _problems(table: Table, source: SourceFile) -> list[tuple[Column, str, str]]
                     col,
                     f"{name} IS NOT NULL AND (NOT regexp_matches({name}, '{shape}') OR {cast})",
                     _EXPECTED[col.type],
+                )
+            )
+        if col.pattern:
+            checks.append(
+                (
+                    col,
+                    f"{name} IS NOT NULL AND NOT regexp_matches({name}, '{col.pattern}')",
+                    _PATTERNS[col.pattern],
                 )
             )
         if col.enum:
