@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,13 @@ out = Console()
 err = Console(stderr=True)
 
 
+class EngineName(StrEnum):
+    """The SQL engines an audit can run on."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the Exit to raise."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
@@ -43,6 +51,17 @@ def parse_day(value: str, option: str = "--as-of") -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}: expected a date YYYY-MM-DD") from None
+
+
+def parse_conf(pairs: list[str]) -> dict[str, str]:
+    """``--spark-conf key=value`` options as a mapping."""
+    conf = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise fail(f"--spark-conf: expected key=value, got {pair!r}")
+        conf[key.strip()] = value
+    return conf
 
 
 @app.command()
@@ -63,10 +82,21 @@ def audit(
         str | None,
         typer.Option("--memory-limit", help="Engine memory limit, e.g. 4GB; beyond it DuckDB spills."),
     ] = None,
+    engine_name: Annotated[
+        EngineName, typer.Option("--engine", help="duckdb (in-process) or spark (local mode or a cluster).")
+    ] = EngineName.duckdb,
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help="With --engine spark: master URL (default local[2]).")
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
+    ] = None,
 ) -> None:
     """Audit one export and write findings.parquet and summary.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
     from privacy_audit.engine import make_engine
+    from privacy_audit.engine.base import EngineError
     from privacy_audit.findings import atomic_directory, check_output_dir, write_outputs
     from privacy_audit.progress import RuleProgress, print_summary
 
@@ -75,10 +105,19 @@ def audit(
         selected = select_rules(rules.split(",") if rules else None)
     except ValueError as exc:
         raise fail(f"--rules: {exc}") from None
+    options: dict[str, object] = {"threads": threads, "memory_limit": memory_limit}
+    if engine_name is EngineName.spark:
+        options.update(master=spark_master, conf=parse_conf(spark_conf or []))
+    elif spark_master or spark_conf:
+        raise fail("--spark-master and --spark-conf need --engine spark")
     try:
-        engine = make_engine("duckdb", threads=threads, memory_limit=memory_limit)
+        engine = make_engine(engine_name.value, **options)
     except ValueError as exc:
         raise fail(f"--memory-limit: {exc}") from None
+    except ImportError as exc:
+        raise fail(f"--engine {engine_name}: {exc} (pip install 'privacy-audit[spark]')") from None
+    except EngineError as exc:
+        raise fail(f"--engine {engine_name}: {exc}") from None
     try:
         check_output_dir(out_dir, export_dir)
         with RuleProgress(len(selected), err) as progress:
@@ -133,8 +172,8 @@ def report_compliance(
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
     from privacy_audit.findings import check_output_dir
-    from privacy_audit.reporting.compliance import parameters
-    from privacy_audit.reporting.leaks import LeakScanner
+    from privacy_audit.reporting.compliance_run import parameters
+    from privacy_audit.reporting.leaks import PERSONAL_KINDS, LeakScanner
     from privacy_audit.reporting.runner import ReportError, notebook_path, render_report
 
     day = parse_day(as_of)
@@ -147,13 +186,16 @@ def report_compliance(
             previous_summary=previous or "",
         )
         check_output_dir(params.out_dir, params.export_dir)
+        # Evidence is identifiers by design: the scan looks for personal values only. Opening
+        # the export here also rejects an unusable one before any kernel starts.
+        scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
         html = render_report(
             notebook_path("compliance_report.ipynb"),
             params.notebook_parameters(),
             params.out_dir,
             "compliance.html",
             cell_timeout=cell_timeout,
-            scanner=LeakScanner.from_export(params.export_dir),
+            scanner=scanner,
         )
     except InputError as exc:
         raise fail(str(exc)) from None
@@ -162,6 +204,90 @@ def report_compliance(
     out.print(f"compliance report written to {html}")
 
 
+@report_app.command("trends")
+def report_trends(
+    export_dir: Annotated[Path, typer.Option("--export", help="The export directory to summarize.")],
+    period_start: Annotated[str, typer.Option("--period-start", help="First day of the period, YYYY-MM-DD.")],
+    period_end: Annotated[str, typer.Option("--period-end", help="Last day of the period (included).")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Gets trends.parquet, trends.html, the executed notebook.")
+    ],
+    k: Annotated[
+        int, typer.Option("--k", help="Least distinct accounts (web: sessions) behind a published cell.")
+    ] = 10,
+    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
+) -> None:
+    """Render the anonymized trend report for the analytics team (no partial report on failure)."""
+    from privacy_audit.policy import load_policy
+    from privacy_audit.reporting.leaks import LeakScanner
+    from privacy_audit.reporting.runner import ReportError, notebook_path, render_report
+    from privacy_audit.reporting.trends_publish import parameters
+
+    try:  # parameters, policy and export are all checked before a kernel starts
+        params = parameters(
+            export_dir=export_dir,
+            period_start=period_start,
+            period_end=period_end,
+            k=k,
+            out_dir=out_dir,
+            policy=policy or "",
+        )
+        load_policy(params.policy)
+        scanner = LeakScanner.from_export(params.export_dir)
+        html = render_report(
+            notebook_path("trends_report.ipynb"),
+            params.notebook_parameters(),
+            params.out_dir,
+            "trends.html",
+            cell_timeout=cell_timeout,
+            scanner=scanner,
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except ReportError as exc:
+        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+    out.print(f"trend report written to {html}")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where export/, truth.csv and generation.json go.")],
+    scale: Annotated[
+        str | None, typer.Option(help="Named size: demo (the default, ~4,000 contacts).")
+    ] = None,
+    contacts: Annotated[
+        int | None, typer.Option(help="Number of contacts instead of a scale (up to 1,000,000).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: a fixed one).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="parquet, csv or mixed (some tables each way).")
+    ] = "parquet",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the plants are computed against (default 2026-11-01).")
+    ] = None,
+) -> None:
+    """Generate a synthetic export with planted violations, near misses and their ground truth."""
+    from privacy_audit.synth.generate import GenerationError, generate, settings
+
+    day = parse_day(as_of) if as_of else None
+    try:
+        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
+        manifest = generate(out_dir, chosen, err)
+    except GenerationError as exc:
+        raise fail(str(exc)) from None
+    out.print(
+        f"{manifest['planted_violations']} planted violations and {manifest['near_misses']} near misses "
+        f"over {sum(manifest['row_counts'].values()):,} rows written to {out_dir}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     sys.exit(app())
+
+
+if __name__ == "__main__":  # python -m privacy_audit.cli, or spark-submit …/privacy_audit/cli.py
+    main()

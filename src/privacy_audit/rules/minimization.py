@@ -107,15 +107,15 @@ rule(
             WHERE regexp_matches(body, '{_THIRTEEN_DIGITS}')
         ),
         runs AS (
-            SELECT ticket_id, account_id, field,
-                   string_split_regex(unnest(regexp_extract_all(txt, '{_DIGIT_RUN}')), '[ -]') AS groups
-            FROM texts
+            SELECT ticket_id, account_id, field, string_split_regex(run, '[ -]') AS groups
+            FROM (SELECT ticket_id, account_id, field, unnest(regexp_extract_all(txt, '{_DIGIT_RUN}')) AS run
+                  FROM texts)
         ),
-        starts AS (SELECT *, unnest(range(1, len(groups) + 1)) AS i FROM runs),
-        windows AS (SELECT *, unnest(range(i, len(groups) + 1)) AS j FROM starts),
+        starts AS (SELECT *, unnest(range(1, array_length(groups) + 1)) AS i FROM runs),
+        windows AS (SELECT *, unnest(range(i, array_length(groups) + 1)) AS j FROM starts),
         candidates AS (
             SELECT ticket_id, account_id, field, array_to_string(groups[i:j], '') AS digits
-            FROM windows WHERE i = 1 OR j = len(groups)
+            FROM windows WHERE i = 1 OR j = array_length(groups)
         )
         SELECT ticket_id AS record_id, account_id AS subject_id,
                'a Luhn-valid card number appears in the ticket ' || string_agg(DISTINCT field, ' and ' ORDER BY field) AS detail

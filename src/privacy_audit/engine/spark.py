@@ -1,0 +1,360 @@
+"""Apache Spark: the same rule catalogue for exports too big for one machine.
+
+Decisions, and why:
+
+- **Session.** ``local[2]`` unless a master URL is given (``--spark-master``); extra settings
+  (``--spark-conf key=value``) override the defaults below. Session time zone UTC and
+  ``spark.sql.timestampType=TIMESTAMP_NTZ``: the contract's timestamps are UTC without zone, as
+  DuckDB's ``TIMESTAMP`` is. ANSI mode stays on (Spark 4's default): a CAST that cannot succeed
+  fails, as in DuckDB, instead of quietly becoming NULL. Few shuffle partitions (rule queries
+  are small joins and aggregates); no UI, no progress bars; Spark's own logging is off, since
+  its executors would log malformed CSV records — personal data — verbatim.
+- **Reading.** CSV with every column as text (the header's names), RFC 4180 quoting with ``"``
+  as escape, records may span lines, ``FAILFAST`` plus ``unescapedQuoteHandling=RAISE_ERROR`` so
+  a record with too many or too few fields or a stray quote is an error. Spark does not say
+  which line; for a local file the engine finds it by re-reading the file with Python's csv
+  module, only after such an error. One difference remains: a quote left open at the very end of
+  a file swallows the rest into the last field instead of failing (usually the field count
+  then fails anyway). Invalid UTF-8 in a CSV row becomes U+FFFD instead of an error. Parquet is
+  read as is; ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, are read as integers and
+  converted to microseconds (local files, whose footer pyarrow can read).
+- **Paths.** Local paths are read as ``file:`` URIs (with glob characters escaped); a path that
+  is already a URI (``hdfs://``, ``s3a://``…) is passed through. File digests in the manifest are
+  computed by the caller (``export.py``) and need a local or mounted path.
+- **SQL.** Rules and the loader speak DuckDB; ``spark_sql.to_spark`` translates each statement
+  and binds ``$name`` parameters as literals (see that module for every rewrite).
+- **Hand-written variants.** None: every rule of the catalogue translates exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlglot.errors import SqlglotError
+
+from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.engine.spark_sql import TranslationError, to_spark
+
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+from pyspark.logger import PySparkLogger  # noqa: E402 - after the warning filter
+from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import types as T  # noqa: E402
+
+DEFAULT_MASTER = "local[2]"
+DEFAULT_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+# Log4j 2 settings: one appender (Spark ignores a configuration without any), and nothing logged.
+_LOG4J = """\
+rootLogger.level = off
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %m%n
+"""
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+_GLOB = re.compile(r"([\\{}\[\]*?])")
+_READ_FILE = re.compile(r"reading file (\S+?)\.?\s")
+_QUOTED = re.compile(r"'[^']*'")
+_ERROR_CLASS = re.compile(r"\[[A-Z][A-Z0-9_.]+\] ")
+_SIMPLE_TYPES = {
+    T.StringType: "VARCHAR",
+    T.DateType: "DATE",
+    T.TimestampNTZType: "TIMESTAMP",
+    T.TimestampType: "TIMESTAMP WITH TIME ZONE",
+    T.BooleanType: "BOOLEAN",
+    T.ByteType: "TINYINT",
+    T.ShortType: "SMALLINT",
+    T.IntegerType: "INTEGER",
+    T.LongType: "BIGINT",
+    T.FloatType: "FLOAT",
+    T.DoubleType: "DOUBLE",
+    T.BinaryType: "BLOB",
+    T.NullType: "NULL",
+}
+# PySpark logs every SQL error it raises (with the failing value) through these loggers.
+for _name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+    PySparkLogger.getLogger(_name).disabled = True
+
+
+class SparkEngine(Engine):
+    """One SparkSession; each export file is a temporary view, nothing is copied."""
+
+    name = "spark"
+
+    def __init__(
+        self,
+        master: str | None = None,
+        conf: Mapping[str, str] | None = None,
+        *,
+        session: SparkSession | None = None,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        """Join ``session``, or the process's active one, else start one with these settings.
+
+        Only a session this engine started is stopped on close; a joined one keeps its own
+        master and settings.
+        """
+        session = session or SparkSession.getActiveSession()
+        self._owns = session is None
+        if session is None:
+            settings = dict(conf or {})
+            if memory_limit:
+                settings.setdefault("spark.driver.memory", memory_limit)
+            session = _start(master or (f"local[{threads}]" if threads else DEFAULT_MASTER), settings)
+        self.spark = session
+        self.version = session.version
+        self._views: set[str] = set()
+        self._row_views: dict[str, str] = {}
+        self._csv_files: dict[str, SourceFile] = {}
+
+    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
+        uri = _uri(source.path)
+        try:
+            if source.format == "csv":
+                frame = self._read_csv(uri, text_columns or [])
+                self._csv_files[_plain(uri)] = source
+                rows = frame.withColumn(
+                    "_row", F.row_number().over(Window.orderBy(F.monotonically_increasing_id()))
+                )
+            else:
+                base = self.spark.read.parquet(uri)
+                nanos = _nanosecond_columns(source.path)
+                frame = _micros(base, nanos)
+                rows = _micros(base.select("*", (F.col("_metadata.row_index") + 1).alias("_row")), nanos)
+        except Exception as exc:
+            raise self._error(exc) from None
+        self._register_frame(view, frame)
+        self._row_views[source.table] = f"rows__{source.table}"
+        self._register_frame(self._row_views[source.table], rows)
+
+    def schema(self, view: str) -> list[tuple[str, str]]:
+        try:
+            fields = self.spark.table(view).schema.fields
+        except Exception as exc:
+            raise self._error(exc) from None
+        return [(f.name, duckdb_type(f.dataType)) for f in fields]
+
+    def create_view(self, view: str, select_sql: str) -> None:
+        self._sql(f"CREATE OR REPLACE TEMPORARY VIEW {_ident(view)} AS {self._translate(select_sql, {})}")
+        self._views.add(view)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._register_frame(name, self.spark.createDataFrame(table))
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        try:
+            return _naive_timestamps(self._sql(self._translate(sql, params or {})).toArrow())
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    def row_number_sql(self, source: SourceFile) -> str:
+        return f"SELECT * FROM {self._row_views[source.table]}"
+
+    def close(self) -> None:
+        """Drop this engine's views; stop the session only if this engine started it."""
+        for view in self._views:
+            self.spark.catalog.dropTempView(view)
+        self._views.clear()
+        if self._owns:
+            self.spark.stop()
+
+    def _read_csv(self, uri: str, columns: list[str]) -> DataFrame:
+        schema = T.StructType([T.StructField(c, T.StringType()) for c in columns])
+        return self.spark.read.csv(
+            uri,
+            schema=schema,
+            header=True,
+            sep=",",
+            quote='"',
+            escape='"',
+            encoding="UTF-8",
+            multiLine=True,
+            mode="FAILFAST",
+            unescapedQuoteHandling="RAISE_ERROR",
+        )
+
+    def _register_frame(self, name: str, frame: DataFrame) -> None:
+        frame.createOrReplaceTempView(name)
+        self._views.add(name)
+
+    def _translate(self, sql: str, params: Mapping[str, object]) -> str:
+        try:
+            return to_spark(sql, params)
+        except (TranslationError, SqlglotError) as exc:
+            raise EngineError(f"cannot translate to Spark SQL: {exc}") from None
+
+    def _sql(self, text: str) -> DataFrame:
+        try:
+            return self.spark.sql(text)
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> EngineError:
+        """An EngineError naming what failed, never quoting a value of the export."""
+        read = _READ_FILE.search(str(exc))
+        source = self._csv_files.get(_plain(read.group(1))) if read else None
+        if source is not None:
+            return EngineError(
+                "Spark could not parse a CSV record (wrong number of fields or bad quoting)",
+                _bad_csv_line(source.path),
+            )
+        message = _QUOTED.sub("'…'", _first_line(exc))
+        return EngineError(message.split(" record parsing:")[0].split(". ")[0])
+
+
+def _start(master: str, conf: Mapping[str, str]) -> SparkSession:
+    """Start the process's SparkSession with the audit's settings and quiet logs.
+
+    The log4j settings and the JVM's console output live in a temporary folder that is removed
+    once the JVM has started (it keeps its open log, where nothing more is written).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="privacy-audit-spark-"))
+    (workdir / "log4j2.properties").write_text(_LOG4J, encoding="utf-8")
+    settings = {
+        **DEFAULT_CONF,
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{workdir / 'log4j2.properties'}",
+        **conf,
+    }
+    builder = SparkSession.builder.master(master).appName("privacy-audit")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        with _stderr_to(workdir / "jvm.log"):
+            session = builder.getOrCreate()
+    except Exception as exc:
+        lines = (workdir / "jvm.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        reason = lines[-1].strip() if lines else _first_line(exc)
+        raise EngineError(f"could not start Spark ({reason}); it needs Java 17 or later") from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    session.sparkContext.setLogLevel("OFF")
+    return session
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Point file descriptor 2 at ``path`` while the JVM starts, so that it keeps it for good.
+
+    The JVM prints start-up warnings straight to its standard error, whatever the log settings;
+    the command line's standard error is kept for the audit's own messages.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def duckdb_type(data_type: T.DataType) -> str:
+    """DuckDB's name for a Spark type: the loader checks Parquet columns against these."""
+    if isinstance(data_type, T.DecimalType):
+        return f"DECIMAL({data_type.precision},{data_type.scale})"
+    if isinstance(data_type, T.ArrayType):
+        return f"{duckdb_type(data_type.elementType)}[]"
+    return _SIMPLE_TYPES.get(type(data_type), data_type.simpleString().upper())
+
+
+def _uri(path: Path | str) -> str:
+    text = str(path)
+    if _URI.match(text):
+        return text
+    return "file:" + _GLOB.sub(r"\\\1", str(Path(text).absolute()))
+
+
+def _plain(uri: str) -> str:
+    """A file URI without escapes or authority slashes, to compare Spark's spelling with ours."""
+    return re.sub(r"^file:/+", "/", _GLOB.sub(lambda m: m.group(1), uri.replace("\\", "")))
+
+
+def _nanosecond_columns(path: Path) -> dict[str, bool]:
+    """Parquet columns Spark reads as integer nanoseconds → whether they are UTC-adjusted."""
+    if _URI.match(str(path)):
+        return {}
+    schema = pq.read_schema(path)
+    return {
+        f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+    }
+
+
+def _micros(frame: DataFrame, nanos: Mapping[str, bool]) -> DataFrame:
+    """Nanosecond integers → timestamps, truncated to microseconds as DuckDB's cast does."""
+    for name, adjusted in nanos.items():
+        moment = F.timestamp_micros(F.expr(f"{_ident(name)} DIV 1000"))
+        frame = frame.withColumn(name, moment if adjusted else moment.cast(T.TimestampNTZType()))
+    return frame
+
+
+def _naive_timestamps(table: pa.Table) -> pa.Table:
+    """Zoned timestamps (Spark's TIMESTAMP_LTZ) as naive UTC, as DuckDB returns TIMESTAMP."""
+    fields = [
+        pa.field(f.name, pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) and f.type.tz else f
+        for f in table.schema
+    ]
+    schema = pa.schema(fields)
+    return table if schema == table.schema else table.cast(schema)
+
+
+def _bad_csv_line(path: Path) -> int | None:
+    """The file line where the first record with the wrong number of fields or bad quoting starts."""
+    if _URI.match(str(path)):
+        return None
+    start = 1
+    try:
+        with Path(path).open(newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle, strict=True)
+            width = len(next(reader, []))
+            start = reader.line_num + 1
+            for record in reader:
+                if len(record) != width:
+                    return start
+                start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    """The most specific message: the first with a Spark error class, else the first line.
+
+    Py4J wraps Java errors as ': java.Class: message' lines, the root cause often further down
+    ("Exception thrown in awaitResult" first).
+    """
+    lines = [ln.strip().removeprefix(": ") for ln in str(exc).splitlines() if ln.strip()]
+    for line in lines:
+        found = _ERROR_CLASS.search(line)
+        if found:
+            return line[found.start() :]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"

@@ -1,0 +1,293 @@
+"""The compliance report for auditors: one function per section, each returning a Section.
+
+Every function turns one ``ComplianceRun`` (see ``compliance_run.prepare``) into one part of
+the report. Evidence is shown by identifier only (table, record_id, subject_id): a finding's
+detail sentence is not repeated, an engine's error message is left in summary.json, and no
+value is read from the export beyond counts for the charts.
+"""
+
+from __future__ import annotations
+
+from privacy_audit.audit import RuleResult
+from privacy_audit.findings import SEVERITIES
+from privacy_audit.reporting import measures
+from privacy_audit.reporting.charts import Panel, severity_over_time, stacked_panels
+from privacy_audit.reporting.compliance_run import ComplianceRun
+from privacy_audit.reporting.html import Section, esc, severity_badge, table, tag, with_code
+from privacy_audit.rules import Severity
+
+STATUSES = ("pass", "fail", "skipped", "error")
+AGE_COLOURS = [
+    (measures.ERASED, "#bdbdbd"),
+    (measures.WITHIN, "#5c8fc7"),
+    (measures.HELD, "#9575cd"),
+    (measures.PAST, "#c62828"),
+]
+
+
+def _tiles(items: list[tuple[str, object]]) -> str:
+    """Big numbers with a label under each; labels are HTML written here, values are escaped."""
+    return tag(
+        "div",
+        "".join(tag("div", f"<strong>{esc(v)}</strong>{label}", "pa-tile") for label, v in items),
+        "pa-tiles",
+    )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _change(now: int, before: int) -> str:
+    delta = now - before
+    return f"+{delta}" if delta > 0 else ("±0" if delta == 0 else f"−{-delta}")
+
+
+def verdict(run: ComplianceRun) -> Section:
+    """The one-screen verdict: rule statuses, findings by severity, change since the last run."""
+    totals = run.summary["totals"]
+    failed, rules, findings = totals["fail"], totals["rules"], totals["findings"]
+    if failed:
+        headline, cls = f"{failed} of {rules} rules failed · {findings} findings", "pa-verdict pa-bad"
+    elif totals["error"]:
+        headline, cls = f"No rule failed, but {totals['error']} could not run", "pa-verdict pa-warn"
+    else:
+        headline, cls = f"All {rules - totals['skipped']} rules that ran passed", "pa-verdict pa-good"
+    section = Section().add(
+        tag("h1", "Privacy compliance report")
+        + tag(
+            "p",
+            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}",
+        )
+        + tag("div", esc(headline), cls)
+        + tag("h3", "Rules")
+        + _tiles(
+            [
+                ("passed", totals["pass"]),
+                ("failed", failed),
+                ("skipped", totals["skipped"]),
+                ("error", totals["error"]),
+            ]
+        )
+        + tag("h3", "Findings by severity")
+        + _tiles([(severity_badge(s), totals["by_severity"][s]) for s in SEVERITIES])
+    )
+    section.add(_since_previous(run))
+    not_run = [r for r in run.result.results if r.status in ("skipped", "error")]
+    if not_run:
+        section.add(
+            tag("h3", "Rules that did not run")
+            + table(["rule", "status", "reason"], [(r.rule.id, r.status, _reason(r)) for r in not_run])
+        )
+    return section
+
+
+def _reason(result: RuleResult) -> str:
+    """Why a rule did not run; an engine's message may quote data, so it stays in summary.json."""
+    if result.status == "error":
+        return "the rule's query failed in the engine (its message is in summary.json)"
+    return result.reason or ""
+
+
+def _since_previous(run: ComplianceRun) -> str:
+    if not run.history:
+        return tag("p", "No previous run was given (previous_summary): no change to show.", "pa-muted")
+    before = run.history[-1]
+    now_t, before_t = run.summary["totals"], before["totals"]
+    rows = [(s, now_t[s], before_t.get(s, 0), _change(now_t[s], before_t.get(s, 0))) for s in STATUSES]
+    old_sev = before_t.get("by_severity", {})
+    rows += [
+        (
+            f"{s} findings",
+            now_t["by_severity"][s],
+            old_sev.get(s, 0),
+            _change(now_t["by_severity"][s], old_sev.get(s, 0)),
+        )
+        for s in SEVERITIES
+    ]
+    was = {r["rule_id"]: r["status"] for r in before["rules"]}
+    now = {r["rule_id"]: r["status"] for r in run.summary["rules"]}
+    new = sorted(r for r, s in now.items() if s == "fail" and was.get(r) != "fail")
+    fixed = sorted(r for r, s in now.items() if s == "pass" and was.get(r) == "fail")
+    return (
+        tag("h3", f"Change since the previous run (as_of {esc(before['as_of'])})")
+        + table(["", "now", "previous", "change"], rows, numeric=(1, 2, 3))
+        + tag(
+            "p",
+            f"Newly failing: {esc(', '.join(new) or 'none')} · no longer failing: {esc(', '.join(fixed) or 'none')}",
+        )
+    )
+
+
+def _promise(run: ComplianceRun, number: str) -> str:
+    clause = run.text.get(number)
+    if clause is None:
+        return tag("blockquote", f"§{esc(number)} is not a section of {esc(run.text.source)}.", "pa-quote")
+    words = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+    return tag(
+        "blockquote",
+        tag("p", tag("strong", f"§{esc(clause.number)} {esc(clause.title)}")) + words,
+        "pa-quote",
+    )
+
+
+def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
+    rule, n = result.rule, result.violations
+    evidence = result.findings.slice(0, sample).select(["table_name", "record_id", "subject_id"]).to_pylist()
+    shown = f"the first {len(evidence)} of {n}" if n > len(evidence) else f"all {n}"
+    return tag(
+        "div",
+        tag(
+            "h3",
+            f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'finding')} "
+            f"of {_plural(result.checked, 'record')} checked",
+        )
+        + tag("p", tag("strong", "The promise"))
+        + "".join(_promise(run, c) for c in rule.clauses)
+        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.what))
+        + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
+        + table(
+            ["table", "record id", "subject id"], [tuple(e.values()) for e in evidence], text_class="pa-mono"
+        ),
+        "pa-rule",
+    )
+
+
+def failing_rules(run: ComplianceRun, sample: int = 10) -> Section:
+    """Per failing rule, worst first: the policy's words, the rule's meaning, count, evidence."""
+    failing = sorted(
+        (r for r in run.result.results if r.status == "fail"),
+        key=lambda r: (-Severity(r.rule.severity).rank, r.rule.id),
+    )
+    section = Section().add(tag("h2", f"Failing rules ({len(failing)})"))
+    if not failing:
+        return section.add(tag("p", "No rule failed.", "pa-muted"))
+    for result in failing:
+        section.add(_rule_section(run, result, sample))
+    return section
+
+
+def _order_limits(run: ComplianceRun) -> list[tuple[float, str]]:
+    retention = run.result.policy.order_retention_years
+    by_years: dict[int, list[str]] = {}
+    for country, years in retention.by_country.items():
+        by_years.setdefault(years, []).append(country)
+    limits = [(float(y), f"{y} y: {', '.join(sorted(c))}") for y, c in by_years.items()]
+    return sorted([*limits, (float(retention.default), f"{retention.default} y: other countries")])
+
+
+def retention_ages(run: ComplianceRun) -> Section:
+    """Records by age against their retention limit: orders, support tickets, web events."""
+    engine, policy, as_of = run.engine, run.result.policy, run.result.as_of
+    tickets, still_open = measures.ticket_ages(engine, policy, as_of)
+    panels = [
+        Panel(
+            "Orders",
+            "age since order_date (years)",
+            measures.order_ages(engine, policy, as_of),
+            0.25,
+            AGE_COLOURS,
+            _order_limits(run),
+        ),
+        Panel(
+            "Support tickets",
+            "age since closed_at (years)",
+            tickets,
+            0.25,
+            AGE_COLOURS,
+            [(float(policy.ticket_retention_years), f"{policy.ticket_retention_years} y")],
+            note=f"{_plural(still_open, 'open ticket')} not shown: the clock starts when a ticket closes.",
+        ),
+        Panel(
+            "Web events",
+            "age since occurred_at (months)",
+            measures.event_ages(engine, policy, as_of),
+            1.0,
+            AGE_COLOURS,
+            [(float(policy.usage_retention_months), f"{policy.usage_retention_months} months")],
+        ),
+    ]
+    alt = "Stacked bars of orders, support tickets and web events by age, with dashed lines at each retention limit."
+    return (
+        Section()
+        .add(
+            tag("h2", "Records by age against their retention limit")
+            + tag(
+                "p",
+                "Red: records that still hold personal data past their own limit (an order's is its "
+                "partner's country's); purple: the same, under a legal hold; grey: erased or deleted. "
+                f"Findings also allow {policy.deletion_grace_days} days of grace for the monthly deletion job.",
+            )
+        )
+        .add(stacked_panels(panels, alt))
+    )
+
+
+def response_times(run: ComplianceRun) -> Section:
+    """Rights requests by days to answer, against the response and extended limits."""
+    policy = run.result.policy
+    days = measures.response_days(run.engine, run.result.as_of)
+    limits = [
+        (float(policy.request_response_days), f"{policy.request_response_days} days"),
+        (float(policy.request_extended_days), f"{policy.request_extended_days} days, if extension notified"),
+    ]
+    colours = [(measures.ANSWERED, "#5c8fc7"), (measures.EXTENDED, "#9575cd"), (measures.OPEN, "#ffb74d")]
+    panel = Panel(
+        "Rights requests",
+        "days from received_at to completed_at (or to as_of while open)",
+        days,
+        5.0,
+        colours,
+        limits,
+    )
+    return (
+        Section()
+        .add(
+            tag("h2", "Rights requests: response times")
+            + tag(
+                "p",
+                f"{int(days['n'].sum())} requests; the longer limit applies only when the extension was notified in time.",
+            )
+        )
+        .add(
+            stacked_panels(
+                [panel], "Stacked bars of rights requests by days to answer, with dashed lines at the limits."
+            )
+        )
+    )
+
+
+def severity_trend(run: ComplianceRun) -> Section:
+    """Findings by severity over the previous runs and this one (only when history exists)."""
+    section = Section().add(tag("h2", "Findings by severity over time"))
+    if not run.history:
+        return section.add(
+            tag("p", "No previous runs were given (previous_summary): no trend yet.", "pa-muted")
+        )
+    runs = [(s["as_of"], s["totals"].get("by_severity", {})) for s in [*run.history, run.summary]]
+    return section.add(
+        severity_over_time(runs, f"Stacked bars of findings by severity for {len(runs)} runs.")
+    )
+
+
+def manifest(run: ComplianceRun) -> Section:
+    """What was checked, with what: dates, digests of the policy and every input file, versions."""
+    s = run.summary
+    rows = [
+        ("as_of", s["as_of"]),
+        ("policy file", s["policy_file"]),
+        ("policy digest (sha256)", s["policy_digest"]),
+        ("policy text", run.text.source),
+        ("policy text digest (sha256)", run.text.digest),
+        ("tool version", f"privacy-audit {s['tool_version']}"),
+        ("engine", f"{s['engine']} {s['engine_version']}"),
+        ("started / finished (UTC)", f"{s['started_at']} / {s['finished_at']}"),
+        ("rules run", s["totals"]["rules"]),
+        ("files in the export that are not tables", ", ".join(s["ignored_files"]) or "none"),
+    ]
+    return Section().add(
+        tag("h2", "Run manifest")
+        + table(["item", "value"], rows, text_class="pa-mono")
+        + tag("h3", "Input files")
+        + table(["file", "sha256"], list(s["input_digests"].items()), text_class="pa-mono")
+    )

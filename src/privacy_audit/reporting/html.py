@@ -1,0 +1,117 @@
+"""Escaped HTML fragments, and the Section object a report cell displays.
+
+Every string that reaches a report may come from the export, the policy file or a CSV header,
+so every builder here escapes its text; only the tags written in this module reach the page.
+A Section displays as plain ``text/html`` and ``image/png`` outputs, the two output kinds the
+runner keeps, so the HTML needs no script to show it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from privacy_audit.findings import SEVERITIES
+
+# Styling for the classes below; the runner puts it in the report's <head> (inline attributes
+# would be stripped by the sanitizer, which allows no style attribute).
+CSS = """
+.pa-section { max-width: 60rem; }
+.jp-RenderedHTMLCommon .pa-section table th, .jp-RenderedHTMLCommon .pa-section table td { text-align: left; }
+.jp-RenderedHTMLCommon .pa-section table .pa-num { text-align: right; }
+.pa-verdict { font-size: 1.6rem; font-weight: 700; padding: .5rem .8rem; border-radius: 4px; }
+.pa-good { color: #1b5e20; background: #e8f5e9; }
+.pa-bad { color: #b71c1c; background: #ffebee; }
+.pa-warn { color: #8a4b00; background: #fff3e0; }
+.pa-muted { color: #616161; }
+.pa-num { font-variant-numeric: tabular-nums; }
+.pa-tiles { display: flex; flex-wrap: wrap; gap: .6rem; margin: .6rem 0; }
+.pa-tile { border: 1px solid #ddd; border-radius: 4px; padding: .4rem .8rem; min-width: 7rem; }
+.pa-tile strong { display: block; font-size: 1.4rem; }
+.pa-quote { border-left: 4px solid #90a4ae; margin: .4rem 0; padding: .2rem .8rem; color: #37474f; }
+.pa-rule { border-top: 1px solid #ccc; margin-top: 1.2rem; padding-top: .4rem; }
+.pa-sev-critical { color: #fff; background: #7f0000; padding: 0 .4rem; border-radius: 3px; }
+.pa-sev-high { color: #fff; background: #c62828; padding: 0 .4rem; border-radius: 3px; }
+.pa-sev-medium { color: #000; background: #ffb74d; padding: 0 .4rem; border-radius: 3px; }
+.pa-sev-low { color: #000; background: #cfd8dc; padding: 0 .4rem; border-radius: 3px; }
+.pa-mono { font-family: var(--jp-code-font-family, monospace); word-break: break-all; }
+"""
+
+
+def esc(value: object) -> str:
+    """Text as HTML: every ``<``, ``>``, ``&`` and quote escaped; None as an empty string."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def tag(name: str, content: str, cls: str | None = None) -> str:
+    """``<name class=…>content</name>``; ``content`` must already be escaped HTML."""
+    attr = f' class="{esc(cls)}"' if cls else ""
+    return f"<{name}{attr}>{content}</{name}>"
+
+
+def with_code(text: str) -> str:
+    """Escape ``text``, then show its `backticked` parts as code (rule documentation style)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(" ".join(text.split())))
+
+
+def table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    numeric: Sequence[int] = (),
+    text_class: str | None = None,
+) -> str:
+    """A table of escaped cells; ``numeric`` columns align right, others get ``text_class``."""
+
+    def cell(name: str, i: int, value: object) -> str:
+        return tag(name, esc(value), "pa-num" if i in numeric else text_class if name == "td" else None)
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join(tag("tr", "".join(cell("td", i, v) for i, v in enumerate(row))) for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def severity_badge(severity: str) -> str:
+    """A coloured severity label (an unknown severity is shown plain)."""
+    return tag("span", esc(severity), f"pa-sev-{severity}" if severity in SEVERITIES else None)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: PNG bytes and the words a screen reader says instead."""
+
+    png: bytes
+    alt: str
+
+
+@dataclass
+class Section:
+    """One part of a report: escaped HTML fragments and charts, in display order."""
+
+    parts: list[str | Chart] = field(default_factory=list)
+
+    def add(self, part: str | Chart) -> Section:
+        self.parts.append(part)
+        return self
+
+    @property
+    def html(self) -> str:
+        """The HTML fragments joined (charts left out): what tests read."""
+        return "".join(p for p in self.parts if isinstance(p, str))
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [p for p in self.parts if isinstance(p, Chart)]
+
+    def _ipython_display_(self) -> None:
+        """Publish raw ``text/html`` and ``image/png`` outputs, nothing else (no text repr)."""
+        from IPython.display import display
+
+        for part in self.parts:
+            if isinstance(part, Chart):
+                data = {"image/png": base64.b64encode(part.png).decode("ascii"), "text/plain": part.alt}
+                display(data, metadata={"image/png": {"alt": part.alt}}, raw=True)
+            else:
+                display({"text/html": f'<div class="pa-section">{part}</div>'}, raw=True)

@@ -1,0 +1,227 @@
+"""Run a report notebook and publish it whole or not at all. Shared by every report.
+
+API::
+
+    render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None) -> Path
+    notebook_path(name) -> Path        # e.g. notebook_path("compliance_report.ipynb")
+
+- ``notebook``: the .ipynb (presentation only, one cell tagged ``parameters``).
+- ``parameters``: names and plain values (str, int, float, bool). Validate them with the
+  report's pydantic model first; the runner refuses names the notebook does not declare
+  (papermill would accept them silently). When the notebook declares ``out_dir``, the runner
+  sets it to the staging directory, so whatever the notebook writes there is published with
+  the report, atomically.
+- ``out_dir``: the published folder. It ends up holding ``html_name``, the executed notebook
+  (same stem, ``.ipynb``) and the notebook's own artifacts, or, on any failure, stays as it was.
+  An existing folder is replaced only when it is empty or holds a previous ``html_name``.
+- ``cell_timeout``: seconds any one cell may run.
+- ``scanner``: anything with ``scan_text(text) -> list[str]`` (leak descriptions), e.g.
+  ``privacy_audit.reporting.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
+  scanned (images excepted) and one finding aborts the publication.
+
+Raises ``ReportError`` (with ``cell`` and ``ename`` when a cell failed) and never leaves a
+partial report. Steps: check the kernel is registered → papermill under the fixed kernel
+``privacy-audit`` into a staging folder beside ``out_dir`` → check every cell ran without an
+error output (papermill exits cleanly after ``sys.exit(0)`` or a cell tagged
+``raises-exception``) → HTML without inputs, sanitized, with no script and nothing fetched
+from a network → leak scan → rename into place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+import nbformat
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from privacy_audit.findings import atomic_directory
+from privacy_audit.reporting.html_export import check_self_contained, to_html
+
+KERNEL_NAME = "privacy-audit"
+REGISTER_KERNEL = f'python -m ipykernel install --user --name {KERNEL_NAME} --display-name "{KERNEL_NAME}"'
+_PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+_BASE64_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+class ReportError(Exception):
+    """The report could not be published; ``cell`` is the failing cell's index when known."""
+
+    def __init__(self, message: str, *, cell: int | None = None, ename: str | None = None) -> None:
+        super().__init__(message)
+        self.cell, self.ename = cell, ename
+
+
+class TextScanner(Protocol):
+    """What the runner needs from a personal-data scanner."""
+
+    def scan_text(self, text: str) -> list[str]: ...
+
+
+def render_report(
+    notebook: Path,
+    parameters: Mapping[str, object],
+    out_dir: Path,
+    html_name: str,
+    *,
+    cell_timeout: int = 600,
+    scanner: TextScanner | None = None,
+) -> Path:
+    """Execute ``notebook`` with ``parameters`` and publish it into ``out_dir``; returns the HTML."""
+    import papermill
+
+    notebook, out_dir = Path(notebook).resolve(), Path(out_dir).resolve()
+    _check_kernel()
+    declared = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{notebook.name} has no parameter {', '.join(unknown)} (it declares {', '.join(declared)})"
+        )
+    _check_replaceable(out_dir, html_name)
+    with atomic_directory(out_dir) as staging, tempfile.TemporaryDirectory() as work:
+        # Executed outside the staging folder, so the notebook's out_dir starts empty.
+        executed = Path(work) / f"{Path(html_name).stem}.ipynb"
+        values = {**parameters, **({"out_dir": str(staging)} if "out_dir" in declared else {})}
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=values,
+                kernel_name=KERNEL_NAME,
+                cwd=str(notebook.parent),
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                log_output=False,
+            )
+        except Exception as exc:  # every failure (cell error, timeout, dead kernel) names the cell
+            raise _cell_error(notebook, executed, exc) from None
+        nb = nbformat.read(executed, as_version=4)
+        problem = _first_failed_cell(nb)
+        if problem:
+            raise _describe(notebook, nb, *problem)
+        html = to_html(nb, title=Path(html_name).stem)
+        problems = check_self_contained(html)
+        if problems:
+            raise ReportError(f"{html_name} is not self-contained and safe: {'; '.join(problems[:5])}")
+        (staging / html_name).write_text(html, encoding="utf-8")
+        shutil.move(executed, staging / executed.name)
+        if scanner is not None:
+            leaks = [
+                f"{path.name}: {leak}"
+                for path in sorted(p for p in staging.rglob("*") if p.is_file())
+                for leak in scanner.scan_text(_text_of(path))
+            ]
+            if leaks:
+                raise ReportError(
+                    f"personal data would be published, nothing written: {'; '.join(leaks[:10])}"
+                )
+    return out_dir / html_name
+
+
+def notebook_path(name: str) -> Path:
+    """A report notebook of the source tree (``notebooks/`` beside ``src/``)."""
+    path = Path(__file__).resolve().parents[3] / "notebooks" / name
+    if not path.is_file():
+        raise ReportError(f"report notebook {path} not found (the notebooks ship with the source tree)")
+    return path
+
+
+def _check_kernel() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        raise ReportError(
+            f"the Jupyter kernel {KERNEL_NAME!r} is not registered; register it once with: {REGISTER_KERNEL}"
+        ) from None
+
+
+def _check_replaceable(out_dir: Path, html_name: str) -> None:
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / html_name).exists())
+    ):
+        raise ReportError(f"{out_dir} holds other files; give a new directory or a previous report's")
+
+
+def _first_failed_cell(nb: nbformat.NotebookNode) -> tuple[int, str, str] | None:
+    """(index, ename, evalue) of the first code cell that failed or never ran, else None."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                return index, output.ename, output.evalue
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if cell.get("execution_count") is None or status not in (None, "completed"):
+            return index, "NotExecuted", f"the cell did not run to completion (status {status or 'unknown'})"
+    return None
+
+
+def _cell_error(notebook: Path, executed: Path, exc: Exception) -> ReportError:
+    """A failed run as one message: the cell's error, or (timeout, dead kernel) the runner's."""
+    import papermill
+
+    nb = nbformat.read(executed, as_version=4) if executed.exists() else None
+    problem = _first_failed_cell(nb) if nb else None
+    if nb is None or problem is None:
+        return ReportError(
+            f"{notebook.name} could not run: {type(exc).__name__}: {_first_line(str(exc))}",
+            ename=type(exc).__name__,
+        )
+    index, ename, evalue = problem
+    if not isinstance(exc, papermill.PapermillExecutionError):
+        ename, evalue = type(exc).__name__, str(exc)
+    return _describe(notebook, nb, index, ename, evalue)
+
+
+def _describe(notebook: Path, nb: nbformat.NotebookNode, index: int, ename: str, evalue: str) -> ReportError:
+    """Name the failing cell by its index in the source notebook, id, tags and first line."""
+    cell = nb.cells[index]
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    source_index = sum(
+        1 for c in nb.cells[:index] if not _PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))
+    )
+    where = "the injected parameters" if "injected-parameters" in tags else f"cell {source_index}"
+    names = [f"id {cell['id']}"] if cell.get("id") else []
+    if tags:
+        names.append(f"tags {', '.join(sorted(tags))}")
+    label = f" ({'; '.join(names)})" if names else ""
+    message = _first_line(evalue)
+    return ReportError(
+        f"{notebook.name}: {where}{label} `{_first_line(cell.source)[:80]}` failed: {ename}"
+        + (f": {message[:300]}" if message else ""),
+        cell=None if "injected-parameters" in tags else source_index,
+        ename=ename,
+    )
+
+
+def _first_line(text: str | None) -> str:
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
+def _text_of(path: Path) -> str:
+    """An artifact's text for the leak scan: string columns of Parquet, images left out."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        text = (pa.types.is_string, pa.types.is_large_string)
+        columns = [
+            c for c, f in zip(table.columns, table.schema, strict=True) if any(t(f.type) for t in text)
+        ]
+        return "\n".join(str(v) for c in columns for v in c.to_pylist() if v is not None)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        nb = json.loads(text)
+        for cell in nb.get("cells", []):
+            for output in cell.get("outputs", []):
+                for key in [k for k in output.get("data", {}) if k.startswith("image/")]:
+                    del output["data"][key]
+        return json.dumps(nb, ensure_ascii=False)
+    return _BASE64_IMAGE.sub("data:image;base64,", text)

@@ -1,0 +1,169 @@
+"""Build and write the anonymized trend publication: aggregate → disclose → verify → scan → write.
+
+Each step must pass before the next runs, and ``trends.parquet`` is written only after all of
+them, into a temporary file renamed into place: a failed verification or a leak aborts with
+``PublicationError`` and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    DirectoryPath,
+    Field,
+    FilePath,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from privacy_audit.engine import make_engine
+from privacy_audit.errors import InputError
+from privacy_audit.export import open_export
+from privacy_audit.policy import load_policy
+from privacy_audit.reporting.disclosure import Disclosed, DisclosureRules, Layout, protect
+from privacy_audit.reporting.leaks import LeakScanner
+from privacy_audit.reporting.trends import BREAKDOWNS, LINKED_TOTALS, aggregate
+from privacy_audit.reporting.verifier import VerificationError, verify
+
+OUTPUT = "trends.parquet"
+LAYOUT = Layout({b.name: b.partition for b in BREAKDOWNS if b.partition}, LINKED_TOTALS)
+
+
+class PublicationError(Exception):
+    """The publication broke a promise (verification or identifier scan); nothing was written."""
+
+
+class TrendParameters(BaseModel):
+    """The trend report's parameters, checked before any kernel starts (papermill checks nothing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    export_dir: DirectoryPath
+    period_start: date
+    period_end: date
+    k: Annotated[int, Field(ge=2, strict=True)] = 10
+    out_dir: Path
+    policy: FilePath | None = None
+
+    @field_validator("period_start", "period_end", mode="before")
+    @classmethod
+    def _iso_day(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("expected a date YYYY-MM-DD") from None
+        return value
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("export_dir", "out_dir", "policy")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
+        return value.resolve() if value is not None else None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrendParameters:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        if self.out_dir == self.export_dir or {self.out_dir, self.export_dir} & {
+            *self.out_dir.parents,
+            *self.export_dir.parents,
+        }:
+            raise ValueError("out_dir and export_dir must not contain one another (an export is read only)")
+        return self
+
+    def notebook_parameters(self) -> dict[str, object]:
+        """The parameters as the notebook declares them (paths as strings, "" for no policy)."""
+        values = self.model_dump()
+        return {
+            name: value if isinstance(value, int) else "" if value is None else str(value)
+            for name, value in values.items()
+        }
+
+
+def parameters(**values: object) -> TrendParameters:
+    """Validate the report's parameters; an invalid or unknown one is an ``InputError`` naming it."""
+    try:
+        return TrendParameters(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "parameters"
+        if err["type"] == "extra_forbidden":
+            expected = f"no such parameter: the report takes {', '.join(TrendParameters.model_fields)}"
+        else:
+            expected = f"a valid value ({err['msg'].removeprefix('Value error, ')})"
+        raise InputError(name if name == "parameters" else f"parameter {name}", expected=expected) from None
+
+
+@dataclass
+class TrendPublication:
+    """The verified publication and what the report says about it."""
+
+    parameters: TrendParameters
+    rules: DisclosureRules
+    disclosed: Disclosed
+    policy_digest: str
+    input_digests: dict[str, str]
+
+    @property
+    def table(self) -> pa.Table:
+        return self.disclosed.table
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.disclosed.counts
+
+
+def build_publication(params: TrendParameters) -> TrendPublication:
+    """Aggregate, apply disclosure control, verify independently and scan for identifiers."""
+    policy, digest = load_policy(params.policy)
+    engine = make_engine("duckdb")
+    try:
+        export = open_export(params.export_dir, engine)
+        cells = aggregate(engine, params.period_start, params.period_end, policy.region_of())
+        rules = DisclosureRules(params.k, policy.disclosure.dominance_share, policy.disclosure.protection_pct)
+        disclosed = protect(cells, rules, LAYOUT)
+        try:
+            verify(disclosed.table, rules.k, rules.protection_pct)
+        except VerificationError as exc:
+            raise PublicationError(str(exc)) from None
+        leaks = LeakScanner.from_engine(engine).scan_table(disclosed.table)
+        if leaks:
+            raise PublicationError("identifier scan of trends.parquet failed: " + "; ".join(leaks))
+    finally:
+        engine.close()
+    return TrendPublication(params, rules, disclosed, digest, dict(sorted(export.digests.items())))
+
+
+def write_publication(publication: TrendPublication, out_dir: Path) -> Path:
+    """Write ``trends.parquet`` into ``out_dir`` through a temporary file renamed into place."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{OUTPUT}.{os.getpid()}.tmp"
+    try:
+        pq.write_table(publication.table, tmp)
+        os.replace(tmp, out_dir / OUTPUT)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out_dir / OUTPUT
+
+
+def publish_trends(params: TrendParameters) -> TrendPublication:
+    """The whole publication: build it (every check passing) and only then write it."""
+    publication = build_publication(params)
+    write_publication(publication, params.out_dir)
+    return publication

@@ -1,0 +1,302 @@
+"""The anonymized trend report for the analytics team: one function per notebook section.
+
+``prepare`` builds, verifies, scans and writes ``trends.parquet``; every other function reads
+only that verified publication, never the export, so the HTML cannot show a number that the
+publication does not. Sums drawn here (a region's orders over a chart's bars, a device's
+sessions over the period) add published cells only, which anyone holding the publication can
+do, and rankings use published values only, so a hidden cell's rank is never revealed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from privacy_audit import __version__
+from privacy_audit.reporting.html import Chart, Section, esc, table, tag
+from privacy_audit.reporting.trends import ALL, COLLECTIONS, FUNNEL, FUNNEL_STEPS, PARTNERS, SALES
+from privacy_audit.reporting.trends_publish import TrendPublication, parameters, publish_trends
+
+HIDDEN = "—"
+HIDDEN_COLOUR = "#cfd8dc"
+HIDDEN_REGIONS = "not shown (hidden regions)"
+HIDDEN_PARTNERS = "not shown (hidden split)"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+
+
+def prepare(
+    export_dir: str, period_start: str, period_end: str, k: int = 10, out_dir: str = "", policy: str = ""
+) -> TrendPublication:
+    """Validate the parameters, then build, verify, scan and write the publication."""
+    params = parameters(
+        export_dir=export_dir,
+        period_start=period_start,
+        period_end=period_end,
+        k=k,
+        out_dir=out_dir,
+        policy=policy,
+    )
+    return publish_trends(params)
+
+
+def _cells(pub: TrendPublication, breakdown: str) -> pd.DataFrame:
+    frame = pub.table.to_pandas()
+    return frame[frame["breakdown"] == breakdown]
+
+
+def _chart(fig: Figure, alt: str) -> Chart:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return Chart(buffer.getvalue(), alt)
+
+
+def _figure(height: float = 3.4) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(9, height), layout="constrained")
+    ax = fig.subplots()
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def _number(value: float | None, decimals: int = 0) -> str:
+    return HIDDEN if value is None or pd.isna(value) else f"{value:,.{decimals}f}"
+
+
+def _decimals(measure: str) -> int:
+    return 2 if measure.startswith("revenue") else 0
+
+
+def _grid(cells: pd.DataFrame, index: str, columns: str, order: Sequence[str]) -> list[tuple[str, ...]]:
+    """Rows of display text: a published value, a dash when hidden, 0 when no such cell exists
+    (nothing happened there, which the publication says too by having no row for it)."""
+    shown = [
+        _number(v, _decimals(m)) if status == "published" else HIDDEN
+        for v, m, status in zip(cells["value"], cells["measure"], cells["status"], strict=True)
+    ]
+    wide = cells.assign(shown=shown).pivot_table(
+        index=index, columns=columns, values="shown", aggfunc="first"
+    )
+    wide = wide.reindex(columns=list(order)).fillna("0")
+    return [(str(i), *row) for i, row in zip(wide.index, wide.itertuples(index=False), strict=True)]
+
+
+def _published(cells: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
+    """Published values as a grid for charts: hidden and missing cells count as 0."""
+    shown = cells[cells["status"] == "published"]
+    return shown.pivot_table(index=index, columns=columns, values="value", aggfunc="sum").fillna(0.0)
+
+
+def _tiles(items: Sequence[tuple[str, object]]) -> str:
+    return tag(
+        "div",
+        "".join(tag("div", f"<strong>{esc(v)}</strong>{esc(label)}", "pa-tile") for label, v in items),
+        "pa-tiles",
+    )
+
+
+def disclosure(pub: TrendPublication) -> Section:
+    """How many cells were published, suppressed or rolled up, and under which promises."""
+    c, p = pub.counts, pub.parameters
+    return Section().add(
+        tag("h2", "Anonymized trends")
+        + tag(
+            "p",
+            esc(
+                f"Period {p.period_start} to {p.period_end}. Every published cell aggregates at least "
+                f"k = {p.k} distinct partner accounts (web sessions for the funnel); no revenue cell is "
+                "dominated by one partner; no hidden cell can be recomputed or narrowed from what is "
+                "published (checked independently before anything was written)."
+            ),
+        )
+        + _tiles(
+            [
+                ("cells published", c["published"]),
+                ("cells suppressed", c["suppressed"]),
+                ("cells rolled up", c["rolled_up"]),
+                ("roll-up groups published", c["rollup_groups"]),
+            ]
+        )
+        + table(
+            ["why a cell is suppressed", "cells"],
+            [
+                ("fewer than k contributors", c["suppressed_below_k"]),
+                ("one partner dominates its revenue", c["suppressed_dominance"]),
+                ("secondary: protects another hidden cell", c["suppressed_secondary"]),
+            ],
+            numeric=[1],
+        )
+        + tag(
+            "p",
+            esc(
+                "Rolled-up cells are too small to show alone; their sum is published as "
+                "“Other (rolled up)” or inside the breakdown's ALL total. A dash (—) marks a hidden value."
+            ),
+            "pa-muted",
+        )
+    )
+
+
+def _stacked(ax: Axes, frame: pd.DataFrame, colours: Sequence[str]) -> None:
+    bottom = pd.Series(0.0, index=frame.index)
+    for column, colour in zip(frame.columns, colours, strict=True):
+        ax.bar(frame.index, frame[column], 0.7, bottom=bottom, color=colour, label=column)
+        bottom = bottom + frame[column]
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+
+
+def _colours(n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _measures(cells: pd.DataFrame, first: Sequence[str]) -> list[str]:
+    """The counts first, then ``revenue`` when the period has one currency (several currencies
+    get their own section: a column per currency would not fit a page)."""
+    present = set(cells["measure"])
+    return [m for m in first if m in present] + (["revenue"] if "revenue" in present else [])
+
+
+def sales(pub: TrendPublication) -> Section:
+    """Orders per month by partner region, and each month's totals."""
+    cells = _cells(pub, SALES.name)
+    section = Section().add(tag("h2", "Orders, units and revenue by month"))
+    if cells.empty:
+        return section.add(tag("p", "No orders in the period.", "pa-muted"))
+    orders = _published(
+        cells[(cells["measure"] == "orders") & (cells["dim1_value"] == ALL)], "period", "dim2_value"
+    )
+    total = orders.pop(ALL) if ALL in orders else pd.Series(0.0, index=orders.index)
+    orders = orders[sorted(c for c in orders.columns if orders[c].sum() > 0)]
+    colours = [*_colours(len(orders.columns)), HIDDEN_COLOUR]
+    orders[HIDDEN_REGIONS] = (total - orders.sum(axis=1)).clip(lower=0)
+    with rc_context({"text.parse_math": False}):
+        fig, ax = _figure()
+        _stacked(ax, orders, colours)
+        ax.set_title("Orders per month by partner region", loc="left", fontsize=11)
+        ax.set_ylabel("orders")
+        section.add(_chart(fig, "Stacked bars of orders per month by partner region"))
+    grand = cells[(cells["dim1_value"] == ALL) & (cells["dim2_value"] == ALL)]
+    measures = _measures(grand, ["orders", "units"])
+    rows = _grid(grand, "period", "measure", measures)
+    return section.add(table(["month", *measures], rows, numeric=list(range(1, len(measures) + 1))))
+
+
+def revenue(pub: TrendPublication) -> Section:
+    """Revenue per quarter in each currency (amounts in different currencies are never added)."""
+    cells = _cells(pub, COLLECTIONS.name)
+    grand = cells[(cells["dim1_value"] == ALL) & cells["measure"].str.startswith("revenue")]
+    section = Section().add(tag("h2", "Revenue per quarter by currency"))
+    if grand.empty:
+        return section.add(tag("p", "No orders in the period.", "pa-muted"))
+    quarters = sorted(grand["period"].unique())
+    rows = [
+        (measure.removeprefix("revenue").removeprefix("_").upper() or "all orders", *values)
+        for measure, *values in _grid(grand, "measure", "period", quarters)
+    ]
+    return section.add(
+        table(["currency", *quarters], rows, numeric=list(range(1, len(quarters) + 1)))
+        + tag("p", "Line value (quantity × unit price) of orders neither cancelled nor deleted.", "pa-muted")
+    )
+
+
+def collections(pub: TrendPublication, top: int = 5) -> Section:
+    """Each quarter's leading collections by units, ranked among the published cells only."""
+    cells = _cells(pub, COLLECTIONS.name)
+    section = Section().add(tag("h2", f"Top {top} collections per quarter"))
+    if cells.empty:
+        return section.add(tag("p", "No orders in the period.", "pa-muted"))
+    measures = _measures(cells, ["units"])
+    inner = cells[cells["dim1_value"] != ALL]
+    rows = []
+    for quarter, quarter_cells in inner.groupby("period", sort=True):
+        units = quarter_cells[
+            (quarter_cells["measure"] == "units") & (quarter_cells["status"] == "published")
+        ]
+        leaders = units.sort_values(["value", "dim1_value"], ascending=[False, True])["dim1_value"].head(top)
+        grid = dict((row[0], row[1:]) for row in _grid(quarter_cells, "dim1_value", "measure", measures))
+        rows += [(quarter, rank, name, *grid[name]) for rank, name in enumerate(leaders, start=1)]
+        hidden = (quarter_cells["measure"] == "units") & (quarter_cells["status"] != "published")
+        if hidden.any():
+            rows.append(
+                (quarter, "", f"{hidden.sum()} collections hidden (not ranked)", *[HIDDEN] * len(measures))
+            )
+    return section.add(
+        table(["quarter", "rank", "collection", *measures], rows, numeric=list(range(3, 3 + len(measures))))
+    )
+
+
+def partners(pub: TrendPublication) -> Section:
+    """New and returning ordering partners per month."""
+    cells = _cells(pub, PARTNERS.name)
+    section = Section().add(tag("h2", "New and returning partners"))
+    if cells.empty:
+        return section.add(tag("p", "No orders in the period.", "pa-muted"))
+    wide = _published(cells, "period", "dim1_value").reindex(
+        columns=["new", "returning", ALL], fill_value=0.0
+    )
+    wide[HIDDEN_PARTNERS] = (wide.pop(ALL) - wide.sum(axis=1)).clip(lower=0)
+    with rc_context({"text.parse_math": False}):
+        fig, ax = _figure()
+        _stacked(ax, wide, ["#2ca02c", "#1f77b4", HIDDEN_COLOUR])
+        ax.set_title("Ordering partners per month", loc="left", fontsize=11)
+        ax.set_ylabel("partners")
+        section.add(_chart(fig, "Stacked bars of new and returning partners per month"))
+    rows = _grid(cells, "period", "dim1_value", ["new", "returning", ALL])
+    return section.add(table(["month", "new", "returning", "all partners"], rows, numeric=[1, 2, 3]))
+
+
+def funnel(pub: TrendPublication) -> Section:
+    """Web sessions reaching each funnel step per month, from sessions that consented to analytics."""
+    cells = _cells(pub, FUNNEL.name)
+    steps = list(FUNNEL_STEPS)
+    section = Section().add(tag("h2", "Web funnel (sessions with analytics consent)"))
+    if cells.empty:
+        return section.add(tag("p", "No consented web sessions in the period.", "pa-muted"))
+    everyone = cells[cells["dim1_value"] == ALL]
+    shown = everyone[everyone["status"] == "published"]
+    lines = shown.pivot_table(index="period", columns="dim2_value", values="value", aggfunc="sum")
+    lines = lines.reindex(index=sorted(everyone["period"].unique()), columns=steps)
+    with rc_context({"text.parse_math": False}):
+        fig, ax = _figure()
+        for step, colour in zip(steps, _colours(len(steps)), strict=True):
+            ax.plot(lines.index, lines[step], marker="o", color=colour, label=step.replace("_", " "))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        ax.set_title("Sessions reaching each step, all devices (gaps: hidden)", loc="left", fontsize=11)
+        ax.set_ylabel("sessions")
+        section.add(_chart(fig, "Lines of sessions per funnel step per month"))
+    section.add(table(["month", *steps], _grid(everyone, "period", "dim2_value", steps), numeric=[1, 2, 3]))
+    devices = _published(cells[cells["dim1_value"] != ALL], "dim1_value", "dim2_value")
+    devices = devices.reindex(columns=steps, fill_value=0.0)
+    rows = [
+        (device, *(_number(v) for v in row))
+        for device, row in zip(devices.index, devices.values, strict=True)
+    ]
+    return section.add(
+        tag("h3", "By device type, summed over the months where the cell is published")
+        + table(["device type", *steps], rows, numeric=list(range(1, len(steps) + 1)))
+    )
+
+
+def manifest(pub: TrendPublication) -> Section:
+    """What was published from what: the period, the promises' numbers, policy and input digests."""
+    p, r = pub.parameters, pub.rules
+    rows = [
+        ("period", f"{p.period_start} to {p.period_end}"),
+        ("k (least contributors behind a published cell)", r.k),
+        ("dominance share (largest partner's most of a revenue cell)", r.dominance_share),
+        ("protection (± of a hidden cell's value)", f"{r.protection_pct:g}%"),
+        ("policy file", p.policy.name if p.policy else "default_policy.yaml"),
+        ("policy digest (sha256)", pub.policy_digest),
+        ("tool version", f"privacy-audit {__version__}"),
+    ]
+    return Section().add(
+        tag("h2", "Run manifest")
+        + table(["", ""], rows, text_class="pa-mono")
+        + tag("h3", "Input files")
+        + table(["file", "sha256"], list(pub.input_digests.items()), text_class="pa-mono")
+    )

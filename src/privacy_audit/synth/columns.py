@@ -1,0 +1,146 @@
+"""Vectorized column builders: numpy arrays in, Arrow arrays of the contract's types out.
+
+Millions of identifiers, hashes, IP addresses and amounts are built with array operations; no
+Python code runs once per row. Faker only fills the pools these builders sample from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from privacy_audit.synth.timeline import NEVER
+
+_HEX = pa.array([f"{i:x}" for i in range(65_536)], pa.string())
+_OCTET = pa.array([str(i) for i in range(256)], pa.string())
+BASE64 = np.frombuffer(b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", np.uint8)
+DIGITS = np.frombuffer(b"0123456789", np.uint8)
+LETTERS = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)
+HEXDIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
+    """Concatenate string arrays and literals element-wise (NULL in, NULL out)."""
+    return pc.binary_join_element_wise(*parts, sep)
+
+
+def ids(prefix: str, start: int, n: int, width: int = 9) -> pa.Array:
+    """``prefix`` + a zero-padded running number: opaque, unique, sortable identifiers."""
+    return labels(prefix, np.arange(start, start + n, dtype=np.int64), width)
+
+
+def labels(prefix: str, numbers: np.ndarray, width: int = 9) -> pa.Array:
+    """The identifiers ``ids`` gives to the given running numbers."""
+    text = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
+    return join(prefix, pc.utf8_lpad(text, width, padding="0"))
+
+
+def nulls_where(values: pa.Array, empty: np.ndarray) -> pa.Array:
+    """``values`` with NULL wherever ``empty`` is true (how erasure looks in an export)."""
+    if not empty.any():
+        return values
+    return pc.if_else(pa.array(~empty), values, pa.scalar(None, values.type))
+
+
+def pick(pool: pa.Array, index: np.ndarray, empty: np.ndarray | None = None) -> pa.Array:
+    """Rows sampled from a pool by index, NULL where ``empty``."""
+    taken = pool.take(pa.array(index, pa.int64()))
+    return taken if empty is None else nulls_where(taken, empty)
+
+
+def timestamps(t: np.ndarray, empty: np.ndarray | None = None) -> pa.Array:
+    """Epoch seconds as ``timestamp[us]``; ``NEVER`` (or ``empty``) becomes NULL."""
+    t = np.asarray(t, dtype=np.int64)
+    mask = t == NEVER if empty is None else (empty | (t == NEVER))
+    return pa.array(np.where(mask, 0, t) * 1_000_000, pa.timestamp("us"), mask=mask)
+
+
+def dates(day: np.ndarray, empty: np.ndarray | None = None) -> pa.Array:
+    """Day numbers since 1970 as ``date32``."""
+    return pa.array(np.asarray(day, dtype=np.int32), pa.date32(), mask=empty)
+
+
+def money(cents: np.ndarray) -> pa.Array:
+    """Integer cents as ``decimal128(18, 2)``, exactly: the unscaled value is the cents."""
+    cents = np.asarray(cents, dtype=np.int64)
+    words = np.empty((len(cents), 2), np.int64)
+    words[:, 0] = cents
+    words[:, 1] = np.where(cents < 0, -1, 0)
+    return pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(words.tobytes())])
+
+
+def random_text(n: int, length: int, alphabet: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """``n`` random strings of ``length`` characters from ``alphabet`` (salts, digests, digits)."""
+    if n == 0:
+        return pa.array([], pa.string())
+    codes = alphabet[rng.integers(0, len(alphabet), (n, length))]
+    return pa.array(np.ascontiguousarray(codes).view(f"S{length}").ravel()).cast(pa.string())
+
+
+def pattern(template: str, n: int, rng: np.random.Generator) -> pa.Array:
+    """Fill ``#`` with digits and ``?`` with capital letters: tax ids, VAT numbers, postcodes."""
+    codes = np.tile(np.frombuffer(template.encode(), np.uint8), (n, 1))
+    for mark, alphabet in ((ord("#"), DIGITS), (ord("?"), LETTERS)):
+        where = codes == mark
+        codes[where] = alphabet[rng.integers(0, len(alphabet), int(where.sum()))]
+    if n == 0:
+        return pa.array([], pa.string())
+    return pa.array(np.ascontiguousarray(codes).view(f"S{codes.shape[1]}").ravel()).cast(pa.string())
+
+
+def ipv4(n: int, rng: np.random.Generator) -> pa.Array:
+    """Public-looking IPv4 addresses (first octets of large ISP ranges, never private)."""
+    first = np.array(
+        [
+            31,
+            37,
+            46,
+            62,
+            77,
+            78,
+            79,
+            80,
+            81,
+            82,
+            84,
+            86,
+            88,
+            90,
+            92,
+            94,
+            109,
+            151,
+            176,
+            178,
+            185,
+            188,
+            193,
+            194,
+            195,
+            203,
+            212,
+            213,
+            217,
+        ]
+    )
+    octets = [first[rng.integers(0, len(first), n)], *(rng.integers(0, 256, n) for _ in range(2))]
+    octets.append(rng.integers(1, 255, n))
+    return join(*(pick(_OCTET, o) for o in octets), sep=".")
+
+
+def ipv6(n: int, rng: np.random.Generator) -> pa.Array:
+    """Global-unicast IPv6 addresses in the full eight-group form."""
+    groups = [rng.integers(0x2001, 0x2A10, n), *(rng.integers(0, 65_536, n) for _ in range(7))]
+    return join(*(pick(_HEX, g) for g in groups), sep=":")
+
+
+def choice(options: list[str], n: int, rng: np.random.Generator, p: list[float] | None = None) -> np.ndarray:
+    """Indices into ``options`` drawn with probabilities ``p`` (normalized)."""
+    weights = None if p is None else np.asarray(p, dtype=float) / sum(p)
+    return rng.choice(len(options), n, p=weights)
+
+
+def strings(options: list[str]) -> pa.Array:
+    """A small list of options as an Arrow pool to ``pick`` from."""
+    return pa.array(options, pa.string())

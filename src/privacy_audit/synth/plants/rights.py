@@ -1,0 +1,248 @@
+"""Plants of rights requests (§7.1, §7.3): late or unverified answers, deletions that left data behind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from privacy_audit.synth.background import Anchors
+from privacy_audit.synth.plants.book import Partner, PlantBook, Row
+
+SECOND = timedelta(seconds=1)
+DAY = timedelta(days=1)
+
+
+def late(book: PlantBook, anchors: Anchors) -> None:
+    rule = "RIGHTS-LATE"
+    limit = timedelta(days=book.policy.request_response_days)
+    extended = timedelta(days=book.policy.request_extended_days)
+    people = iter(anchors.contact_ids)
+
+    def ask(kind: str, received: datetime, **fields: object) -> str:
+        contact = {"contact_id": next(people)}
+        return str(book.request(contact, kind, received, **fields)["request_id"])
+
+    r = book.days_ago(200)
+    book.violation(rule, ask("access", r, completed_at=r + limit + SECOND))
+    book.near_miss(rule, ask("access", r, completed_at=r + limit), "answered exactly 30 days after receipt")
+    r = book.now - limit - DAY
+    book.violation(rule, ask("rectification", r, status="open"))
+    r = book.now - limit
+    book.near_miss(rule, ask("rectification", r, status="open"), "open exactly 30 days at as_of")
+    r = book.days_ago(300)
+    book.violation(
+        rule, ask("portability", r, extension_notified_at=r + limit + SECOND, completed_at=r + 2 * limit)
+    )
+    book.violation(
+        rule,
+        ask(
+            "objection", r, extension_notified_at=r + 10 * DAY, completed_at=r + extended + timedelta(hours=1)
+        ),
+    )
+    book.near_miss(
+        rule,
+        ask("objection", r, extension_notified_at=r + limit, completed_at=r + extended),
+        "extension notified on day 30 and answered on day 90 exactly",
+    )
+    book.violation(rule, ask("access", r, status="rejected", completed_at=r + 45 * DAY))
+    r = book.now - extended - DAY
+    book.violation(rule, ask("restriction", r, status="open", extension_notified_at=r + 20 * DAY))
+    r = book.now - 80 * DAY
+    book.near_miss(
+        rule,
+        ask("restriction", r, status="open", extension_notified_at=r + 20 * DAY),
+        "open for 80 days with a timely extension",
+    )
+    r = book.days_ago(500)
+    book.violation(rule, ask("portability", r, completed_at=r + 120 * DAY))
+
+
+def unverified(book: PlantBook, anchors: Anchors) -> None:
+    rule = "RIGHTS-UNVERIFIED"
+    people = iter(anchors.contact_ids[40:])
+    r = book.days_ago(150)
+
+    def ask(kind: str, **fields: object) -> str:
+        return str(book.request({"contact_id": next(people)}, kind, r, **fields)["request_id"])
+
+    book.violation(rule, ask("access", verified_at=None, completed_at=r + 5 * DAY))
+    book.violation(rule, ask("rectification", verified_at=r + 3 * DAY + SECOND, completed_at=r + 3 * DAY))
+    book.violation(rule, ask("portability", verified_at=r + 9 * DAY, completed_at=r + 8 * DAY))
+    book.violation(rule, ask("consent_withdrawal", verified_at=None, completed_at=r + DAY))
+    book.near_miss(
+        rule,
+        ask("access", verified_at=r + 2 * DAY, completed_at=r + 2 * DAY),
+        "verified at the very instant of completion",
+    )
+    book.near_miss(
+        rule,
+        ask("access", verified_at=None, status="rejected", completed_at=r + 4 * DAY),
+        "rejected (identity not confirmed), not completed",
+    )
+    recent = book.days_ago(5)
+    open_request = book.request(
+        {"contact_id": next(people)}, "objection", recent, verified_at=None, status="open"
+    )
+    book.near_miss(rule, open_request["request_id"], "open request not yet verified")
+    es = book.partner("ES", created=book.years_ago(5))
+    book.person(es)
+    done = r + 6 * DAY
+    leaver = book.person(es, last_login=book.days_ago(400), erased_at=done)
+    book.violation(
+        rule, book.request(leaver, "deletion", r, verified_at=None, completed_at=done)["request_id"]
+    )
+
+
+def _deletion(book: PlantBook, country: str) -> tuple[Partner, Row, Row, datetime]:
+    """A partner whose contact asked to be deleted 60 days ago; the answer came 20 days later."""
+    partner = book.partner(country, created=book.years_ago(5))
+    book.person(partner)
+    received = book.days_ago(60)
+    completed = received + timedelta(days=20)
+    person = book.person(partner, last_login=book.days_ago(75), erased_at=completed)
+    request = book.request(person, "deletion", received, completed_at=completed)
+    return partner, person, request, completed
+
+
+def erasure_incomplete(book: PlantBook) -> None:
+    rule = "RIGHTS-ERASURE-INCOMPLETE"
+    partner = book.partner("GB", created=book.years_ago(5))
+    book.person(partner)
+    received = book.days_ago(60)
+    person = book.person(partner, last_login=book.days_ago(75))
+    book.violation(
+        rule, book.request(person, "deletion", received, completed_at=received + 20 * DAY)["request_id"]
+    )
+
+    p, person, request, done = _deletion(book, "FR")
+    book.order(p, person, book.years_ago(2).date())
+    book.violation(rule, request["request_id"])
+    p, person, request, done = _deletion(book, "DE")
+    book.ticket(p, person, book.years_ago(1, 2), closed=book.years_ago(1))
+    book.violation(rule, request["request_id"])
+    p, person, request, done = _deletion(book, "IT")
+    book.event(
+        book.new_id("sessions"),
+        book.days_ago(80),
+        "necessary",
+        contact_id=person["contact_id"],
+        ip_address="151.38.21.9",
+    )
+    book.violation(rule, request["request_id"])
+
+    p, person, request, done = _deletion(book, "NL")
+    kept = book.order(p, person, book.years_ago(2).date())
+    book.order(p, person, book.years_ago(1).date())
+    book.add(
+        "retention_exceptions",
+        request_id=request["request_id"],
+        table_name="orders",
+        record_id=kept["order_id"],
+        reason="tax",
+        retain_until=book.retention_end("NL", kept["order_date"]).date(),
+        notified_at=done,
+    )
+    book.violation(rule, request["request_id"])
+
+    p, person, request, done = _deletion(book, "BE")
+    kept = book.order(p, person, book.years_ago(3).date())
+    book.add(
+        "retention_exceptions",
+        request_id=request["request_id"],
+        table_name="order",
+        record_id=kept["order_id"],
+        reason="tax",
+        retain_until=book.retention_end("BE", kept["order_date"]).date(),
+        notified_at=done,
+    )
+    book.violation(rule, request["request_id"])
+
+    p, person, request, done = _deletion(book, "AT")
+    earlier = book.request(person, "access", book.days_ago(200), completed_at=book.days_ago(190))
+    kept = book.order(p, person, book.years_ago(1).date())
+    book.add(
+        "retention_exceptions",
+        request_id=earlier["request_id"],
+        table_name="orders",
+        record_id=kept["order_id"],
+        reason="tax",
+        retain_until=book.retention_end("AT", kept["order_date"]).date(),
+        notified_at=done,
+    )
+    book.violation(rule, request["request_id"])
+
+    p, person, request, done = _deletion(book, "IE")
+    kept = book.order(p, person, book.years_ago(2).date())
+    book.add(
+        "retention_exceptions",
+        request_id=request["request_id"],
+        table_name="orders",
+        record_id=kept["order_id"],
+        reason="tax",
+        retain_until=book.retention_end("IE", kept["order_date"]).date(),
+        notified_at=done,
+    )
+    book.near_miss(rule, request["request_id"], "order kept under a notified tax exception of that request")
+
+    pending = book.partner("SE", created=book.years_ago(5))
+    book.person(pending)
+    someone = book.person(pending, last_login=book.days_ago(20))
+    book.order(pending, someone, book.years_ago(1).date())
+    asked = book.request(someone, "deletion", book.days_ago(10), status="open")
+    book.near_miss(rule, asked["request_id"], "deletion request still open (10 days old)")
+    refused = book.request(
+        someone, "deletion", book.days_ago(100), status="rejected", completed_at=book.days_ago(90)
+    )
+    book.near_miss(rule, refused["request_id"], "rejected deletion request")
+
+
+def retention_unnotified(book: PlantBook) -> None:
+    rule = "RIGHTS-RETENTION-UNNOTIFIED"
+    for country, reason in (
+        ("GB", "tax"),
+        ("US", "fraud_prevention"),
+        ("FR", "pending_order"),
+        ("DE", "dispute"),
+    ):
+        p, person, request, done = _deletion(book, country)
+        kept = book.order(
+            p, person, book.days_ago(70).date(), status="returned" if reason == "dispute" else "delivered"
+        )
+        row = book.add(
+            "retention_exceptions",
+            request_id=request["request_id"],
+            table_name="orders",
+            record_id=kept["order_id"],
+            reason=reason,
+            retain_until=book.now.date() + timedelta(days=365),
+        )
+        book.violation(rule, row["exception_id"])
+    p, person, request, done = _deletion(book, "CA")
+    ticket = book.ticket(p, person, book.days_ago(90), closed=book.days_ago(88))
+    row = book.add(
+        "retention_exceptions",
+        request_id=request["request_id"],
+        table_name="support_tickets",
+        record_id=ticket["ticket_id"],
+        reason="tax",
+        retain_until=book.now.date() + timedelta(days=700),
+    )
+    book.violation(rule, row["exception_id"])
+    kept = book.order(p, person, book.days_ago(300).date())
+    row = book.add(
+        "retention_exceptions",
+        request_id=request["request_id"],
+        table_name="orders",
+        record_id=kept["order_id"],
+        reason="tax",
+        retain_until=book.now.date() + timedelta(days=2000),
+        notified_at=done,
+    )
+    book.near_miss(rule, row["exception_id"], "notified at the instant the request was completed")
+
+
+def plant(book: PlantBook, anchors: Anchors) -> None:
+    """Every rights-request plant."""
+    late(book, anchors)
+    unverified(book, anchors)
+    erasure_incomplete(book)
+    retention_unnotified(book)

@@ -1,0 +1,240 @@
+"""Each compliance report section, tested without a kernel on tiny hand-made exports."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from compliance_exports import FREE_TEXT, IMG, SCRIPT, hostile_export
+from PIL import Image
+
+from handmade import make_export
+from privacy_audit.errors import InputError
+from privacy_audit.reporting import compliance, compliance_run, measures
+from privacy_audit.reporting.compliance_run import ComplianceRun
+from privacy_audit.reporting.policy_text import load_policy_text, parse_policy_text
+
+AS_OF = "2026-11-01"
+TABLES = {
+    "accounts": [{"account_id": "A-GB", "country": "GB"}, {"account_id": "A-DE", "country": "DE"}],
+    "orders": [
+        {"order_id": "O-old", "account_id": "A-GB", "order_date": "2015-01-01", "contact_id": "C1"},
+        {"order_id": "O-de", "account_id": "A-DE", "order_date": "2020-01-01", "contact_id": "C1"},
+        {"order_id": "O-new", "account_id": "A-GB", "order_date": "2025-01-01", "contact_id": "C1"},
+        {"order_id": "O-erased", "account_id": "A-GB", "order_date": "2010-01-01"},
+    ],
+    "support_tickets": [
+        {"ticket_id": "T-old", "account_id": "A-GB", "closed_at": "2020-01-01", "subject": "my card"},
+        {"ticket_id": "T-open", "account_id": "A-GB"},
+    ],
+    "web_events": [
+        {"event_id": "E-old", "occurred_at": "2024-01-01", "ip_address": "10.0.0.1"},
+        {"event_id": "E-new", "occurred_at": "2026-10-01", "ip_address": "10.0.0.2"},
+    ],
+    "privacy_requests": [
+        {
+            "request_id": "R-late",
+            "contact_id": "C1",
+            "received_at": "2026-01-01",
+            "completed_at": "2026-03-15",
+        },
+        {"request_id": "R-ok", "contact_id": "C1", "received_at": "2026-01-01", "completed_at": "2026-01-11"},
+        {"request_id": "R-open", "contact_id": "C1", "received_at": "2026-09-01"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sections")
+
+
+@pytest.fixture(scope="module")
+def run(root: Path) -> ComplianceRun:
+    export = make_export(root / "export", TABLES)
+    return compliance_run.prepare(str(export), AS_OF, "", str(root / "out"))
+
+
+def _rows(frame) -> set[tuple]:
+    return {tuple(r) for r in frame[["x", "category", "n"]].itertuples(index=False)}
+
+
+def test_policy_text_sections_come_from_the_text() -> None:
+    title, clauses = parse_policy_text(
+        "Policy\n6. Data Retention\nIntro.\n6.1 Retention Period\nWe keep data.\n- Orders: 7 years.\n"
+        "2026. A sentence that looks numbered.\n7.1 Access\nWithin 30 days."
+    )
+    assert title == "Policy"
+    assert list(clauses) == ["6", "6.1", "7.1"]
+    assert clauses["6"].words == "Intro."
+    assert clauses["6.1"].title == "Retention Period"
+    assert clauses["6.1"].paragraphs == [
+        "We keep data.",
+        "- Orders: 7 years.",
+        "2026. A sentence that looks numbered.",
+    ]
+
+
+def test_bundled_policy_text_has_every_cited_clause() -> None:
+    text = load_policy_text()
+    from privacy_audit.rules import REGISTRY
+
+    assert {c for r in REGISTRY.values() for c in r.clauses} <= set(text.clauses)
+    assert text.get("6.1").title == "Retention Period"
+    assert "30 days" in text.get("7.1").words
+
+
+def test_another_policy_text_and_bad_ones(tmp_path: Path) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text("Other\n6.1 Keeping\nWe keep nothing.\n", encoding="utf-8")
+    assert load_policy_text(other).get("6.1").words == "We keep nothing."
+    (tmp_path / "flat.txt").write_text("no sections here\n", encoding="utf-8")
+    with pytest.raises(InputError, match="numbered sections"):
+        load_policy_text(tmp_path / "flat.txt")
+    with pytest.raises(InputError, match="readable policy text"):
+        load_policy_text(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"as_of": "2026-13-01"}, "parameter as_of"),
+        ({"export_dir": "/no/such/export"}, "parameter export_dir"),
+        ({"previous_summary": "/no/such/summary.json"}, "parameter previous_summary"),
+        ({"exprot_dir": "x"}, "parameter exprot_dir: expected no such parameter"),
+        ({"out_dir": ""}, "parameter out_dir: expected a valid value \\(an output directory is required"),
+    ],
+)
+def test_parameters_are_validated(tmp_path: Path, change: dict, message: str) -> None:
+    values = {"export_dir": str(tmp_path), "as_of": AS_OF, "out_dir": "out", **change}
+    with pytest.raises(InputError, match=message):
+        compliance_run.parameters(**values)
+
+
+def test_parameters_resolve_paths_and_treat_empty_as_absent(tmp_path: Path) -> None:
+    params = compliance_run.parameters(export_dir=str(tmp_path), as_of=AS_OF, out_dir="out", policy="")
+    assert params.policy is None and params.out_dir.is_absolute()
+    assert params.notebook_parameters()["policy"] == ""
+
+
+def test_prepare_writes_findings_and_summary(run: ComplianceRun, root: Path) -> None:
+    out = root / "out"
+    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json"}
+    assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
+
+
+def test_verdict_counts_rules_and_findings(run: ComplianceRun) -> None:
+    totals = run.summary["totals"]
+    text = compliance.verdict(run).html
+    assert f"{totals['fail']} of {totals['rules']} rules failed" in text
+    assert f"<strong>{totals['by_severity']['high']}</strong>" in text
+    assert "No previous run was given" in text
+    assert "Rules that did not run" in text and "data_shares" in text
+
+
+def test_verdict_shows_the_change_since_the_previous_run(run: ComplianceRun) -> None:
+    before = json.loads(json.dumps(run.summary))
+    before["as_of"] = "2026-10-01"
+    before["totals"]["fail"] -= 1
+    before["totals"]["by_severity"]["high"] += 3
+    for rule in before["rules"]:
+        if rule["rule_id"] == "RIGHTS-LATE":
+            rule["status"] = "pass"
+    text = compliance.verdict(dataclasses.replace(run, history=[before])).html
+    assert "Change since the previous run (as_of 2026-10-01)" in text
+    assert "+1" in text and "−3" in text
+    assert "Newly failing: RIGHTS-LATE" in text
+
+
+def test_failing_rules_quote_the_policy_and_show_identifiers_only(run: ComplianceRun) -> None:
+    text = compliance.failing_rules(run, sample=1).html
+    failing = [r for r in run.result.results if r.status == "fail"]
+    assert text.count('class="pa-rule"') == len(failing)
+    assert "§6.1 Retention Period" in text
+    assert html.escape(run.text.get("6.1").paragraphs[0]) in text
+    assert "<code>accounts.country</code>" in text  # the rule's meaning, from the registry
+    assert "the first 1 of 2" in text  # RIGHTS-LATE (R-late, R-open), bounded to one
+    orders = next(r for r in failing if r.rule.id == "RET-ORDER-OVERDUE")
+    assert orders.findings.column("detail")[0].as_py() not in text  # no detail sentence
+
+
+def test_failing_rules_name_a_clause_missing_from_the_policy_text(run: ComplianceRun, tmp_path: Path) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text("Other\n1.1 Something\nWords.\n", encoding="utf-8")
+    text = compliance.failing_rules(dataclasses.replace(run, text=load_policy_text(other))).html
+    assert f"§6.1 is not a section of {other}" in text
+
+
+def test_measures_count_ages_against_limits(run: ComplianceRun) -> None:
+    engine, policy, as_of = run.engine, run.result.policy, run.result.as_of
+    orders = _rows(measures.order_ages(engine, policy, as_of))
+    # GB 6 years: O-old is past; DE 10 years: O-de is within; O-erased is erased.
+    assert orders == {
+        (11.75, measures.PAST, 1),
+        (6.75, measures.WITHIN, 1),
+        (1.75, measures.WITHIN, 1),
+        (16.75, measures.ERASED, 1),
+    }
+    tickets, still_open = measures.ticket_ages(engine, policy, as_of)
+    assert _rows(tickets) == {(6.75, measures.PAST, 1)} and still_open == 1
+    assert _rows(measures.event_ages(engine, policy, as_of)) == {
+        (34, measures.PAST, 1),
+        (1, measures.WITHIN, 1),
+    }
+    assert _rows(measures.response_days(engine, as_of)) == {
+        (70.0, measures.ANSWERED, 1),
+        (10.0, measures.ANSWERED, 1),
+        (60.0, measures.OPEN, 1),
+    }
+
+
+@pytest.mark.parametrize("section", [compliance.retention_ages, compliance.response_times])
+def test_chart_sections_render_png(run: ComplianceRun, section) -> None:
+    result = section(run)
+    (chart,) = result.charts
+    image = Image.open(io.BytesIO(chart.png))
+    assert image.format == "PNG" and image.width >= 800
+    assert len(image.convert("RGB").getcolors(1 << 24) or []) > 20  # bars, lines and text, not a blank
+    assert chart.alt.startswith("Stacked bars")
+
+
+def test_severity_trend_needs_history(run: ComplianceRun) -> None:
+    assert not compliance.severity_trend(run).charts
+    earlier = {**run.summary, "as_of": "2026-10-01"}
+    assert len(compliance.severity_trend(dataclasses.replace(run, history=[earlier])).charts) == 1
+
+
+def test_manifest_lists_digests_and_versions(run: ComplianceRun) -> None:
+    text = compliance.manifest(run).html
+    for name, digest in run.summary["input_digests"].items():
+        assert name in text and digest in text
+    assert run.summary["policy_digest"] in text and run.text.digest in text
+    assert f"privacy-audit {run.summary['tool_version']}" in text
+    assert f"duckdb {run.summary['engine_version']}" in text
+
+
+def test_history_from_a_folder_of_runs(tmp_path: Path) -> None:
+    for day in ("2026-09-01", "2026-10-01", "2026-11-01"):
+        (tmp_path / day).mkdir()
+        summary = {"as_of": day, "totals": {"by_severity": {}}, "rules": []}
+        (tmp_path / day / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    history = compliance_run.load_history(tmp_path, date(2026, 11, 1))
+    assert [h["as_of"] for h in history] == ["2026-09-01", "2026-10-01"]  # earlier runs only
+    (tmp_path / "2026-10-01" / "summary.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=r"summary\.json written by privacy-audit"):
+        compliance_run.load_history(tmp_path, date(2026, 11, 1))
+
+
+def test_sections_escape_the_export_and_omit_free_text(tmp_path: Path) -> None:
+    export = hostile_export(tmp_path / "export")
+    run = compliance_run.prepare(str(export), AS_OF, "", str(tmp_path / "out"))
+    sections = [compliance.verdict, compliance.failing_rules, compliance.manifest]
+    text = "".join(section(run).html for section in sections)
+    assert html.escape(IMG) in text  # identifiers and the undeclared column's name, escaped
+    assert SCRIPT not in text and IMG not in text
+    assert FREE_TEXT not in text

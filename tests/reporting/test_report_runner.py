@@ -1,0 +1,156 @@
+"""The shared report runner, on tiny notebooks: publication, failures, sanitizing, leak scan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from compliance_exports import ensure_kernel
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from privacy_audit.reporting import runner
+from privacy_audit.reporting.html_export import check_self_contained
+from privacy_audit.reporting.runner import ReportError, render_report
+
+PARAMETERS = 'out_dir = ""\nname = "world"'
+HOSTILE_OUTPUT = """\
+from IPython.display import display
+display({
+    "text/html": "<h2 onclick='x()'>Hello</h2><script>alert(1)</script>"
+                 "<a href='https://example.com/'>out</a><img src='https://example.com/t.png'>",
+    "application/javascript": "alert(2)",
+    "image/svg+xml": "<svg onload='alert(3)'></svg>",
+    "text/plain": "plain",
+}, raw=True)
+print("stream output is left out of the HTML")"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernel() -> None:
+    ensure_kernel()
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "privacy-audit", "display_name": "privacy-audit"},
+            "language_info": {"name": "python"},
+        }
+    )
+    params = new_code_cell(PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, new_markdown_cell("# Title <img src=x onerror=alert(4)>")]
+    nb.cells += [new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_publishes_html_notebook_and_artifacts_sanitized(tmp_path: Path) -> None:
+    nb = _notebook(
+        tmp_path / "ok.ipynb",
+        "from pathlib import Path\nPath(out_dir, 'data.txt').write_text(f'hello {name}')",
+        HOSTILE_OUTPUT,
+    )
+    out = tmp_path / "out"
+    html_path = render_report(nb, {"name": "there"}, out, "ok.html", cell_timeout=60)
+    assert {p.name for p in out.iterdir()} == {"ok.html", "ok.ipynb", "data.txt"}
+    assert (out / "data.txt").read_text() == "hello there"  # out_dir is the staging folder
+    html = html_path.read_text(encoding="utf-8")
+    assert check_self_contained(html) == []
+    assert "<h2>Hello</h2>" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(4)&gt;" in html  # markdown cells are sanitized too
+    assert "alert(2)" not in html and "alert(3)" not in html  # javascript and svg outputs dropped
+    assert "stream output" not in html and "Path(out_dir" not in html  # no streams, no inputs
+    assert "cdnjs" not in html and "require.js" not in html and "MathJax" not in html
+    assert "Content-Security-Policy" in html
+
+
+def test_unknown_parameter_is_refused_before_any_kernel(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "nb.ipynb", "raise SystemError('must not run')")
+    with pytest.raises(ReportError, match="has no parameter nmae"):
+        render_report(nb, {"nmae": "x"}, tmp_path / "out", "nb.html")
+    assert not (tmp_path / "out").exists()
+
+
+def test_failing_cell_is_named_and_the_previous_report_kept(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "nb.ipynb", "x = 1", "# load the data\nraise ValueError('no data')", "y = 2")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "nb.html").write_text("previous report", encoding="utf-8")
+    with pytest.raises(
+        ReportError, match=r"cell 3 \(id [\w-]+\) `# load the data` failed: ValueError: no data"
+    ) as err:
+        render_report(nb, {}, out, "nb.html")
+    assert err.value.cell == 3 and err.value.ename == "ValueError"
+    assert [p.name for p in out.iterdir()] == ["nb.html"]
+    assert (out / "nb.html").read_text() == "previous report"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left
+
+
+def test_a_clean_sys_exit_is_still_a_failure(tmp_path: Path) -> None:
+    # papermill treats SystemExit(0) as success; the cells after it would be missing.
+    nb = _notebook(tmp_path / "nb.ipynb", "import sys\nsys.exit(0)", "x = 1")
+    with pytest.raises(ReportError, match=r"cell 2 \(id [\w-]+\) `import sys` failed: SystemExit"):
+        render_report(nb, {}, tmp_path / "out", "nb.html")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cell_timeout_names_the_cell(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "nb.ipynb", "import time\ntime.sleep(30)")
+    with pytest.raises(
+        ReportError, match=r"cell 2 \(id [\w-]+\) `import time` failed: CellTimeoutError: A cell timed out"
+    ):
+        render_report(nb, {}, tmp_path / "out", "nb.html", cell_timeout=1)
+    assert not (tmp_path / "out").exists()
+
+
+class _Scanner:
+    def scan_text(self, text: str) -> list[str]:
+        return ["a contact's email"] if "jane@example.com" in text else []
+
+
+def test_a_leak_aborts_the_publication(tmp_path: Path) -> None:
+    nb = _notebook(
+        tmp_path / "nb.ipynb",
+        "from pathlib import Path\nPath(out_dir, 'x.json').write_text('jane@example.com')",
+    )
+    with pytest.raises(ReportError, match=r"personal data would be published.*x\.json: a contact's email"):
+        render_report(nb, {}, tmp_path / "out", "nb.html", scanner=_Scanner())
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_kernel_says_how_to_register_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "KERNEL_NAME", "privacy-audit-not-registered")
+    with pytest.raises(ReportError, match="python -m ipykernel install --user --name"):
+        render_report(_notebook(tmp_path / "nb.ipynb"), {}, tmp_path / "out", "nb.html")
+
+
+def test_a_folder_of_other_files_is_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(ReportError, match="holds other files"):
+        render_report(_notebook(tmp_path / "nb.ipynb"), {}, tmp_path / "out", "nb.html")
+
+
+@pytest.mark.parametrize(
+    ("html", "problem"),
+    [
+        ("<script>alert(1)</script>", "<script> element"),
+        ('<img src="x" onerror="alert(1)">', "onerror handler"),
+        ('<img src="https://example.com/a.png">', "src="),
+        ('<a href="javascript:alert(1)">x</a>', "href="),
+        ('<link rel="stylesheet" href="https://cdn.example.com/a.css">', "<link> element"),
+        ("<style>@import 'https://fonts.example.com/f.css';</style>", "CSS @import"),
+        ("<style>body { background: url(https://example.com/b.png) }</style>", "CSS url("),
+        ('<div style="background: url(//example.com/b.png)">x</div>', "CSS url("),
+        ('<meta http-equiv="refresh" content="0; url=https://example.com">', "meta refresh"),
+    ],
+)
+def test_self_containment_check_catches(html: str, problem: str) -> None:
+    assert any(problem in p for p in check_self_contained(f"<html><body>{html}</body></html>"))
+
+
+def test_self_containment_check_accepts_local_content() -> None:
+    page = '<style>a { background: url("data:image/svg+xml;base64,AAAA") }</style><a href="#s">s</a>'
+    assert check_self_contained(page + '<img src="data:image/png;base64,iVBORw0KGgo=" alt="c">') == []
