@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from privacy_audit.audit import run_audit
 from privacy_audit.cli import app
 from privacy_audit.rules import REGISTRY
-from privacy_audit.synth.generate import GenerationError, generate, settings
+from privacy_audit.synth.generate import GenerationError, generate, made_with, settings
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
 REGENERATE = "privacy-audit generate --out data/synthetic/demo"
@@ -86,6 +86,8 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(demo: Path, t
 
 
 def test_committed_demo_equals_a_fresh_generation(demo: Path) -> None:
+    committed = json.loads((DEMO / "generation.json").read_text(encoding="utf-8"))["made_with"]
+    assert committed == made_with(), f"library versions changed since the demo was made: run `{REGENERATE}`"
     assert _digests(DEMO) == _digests(demo), f"data/synthetic/demo is stale: run `{REGENERATE}`"
 
 

@@ -77,6 +77,8 @@ def hostile_export(directory: Path) -> Path:
 def _row(table: str, i: int, extra: dict[str, object]) -> dict[str, object]:
     spec = TABLES[table]
     row: dict[str, object] = {
-        c.name: _hostile_text(table, c.name, i) for c in spec.columns if c.type == TEXT and not c.enum
+        c.name: _hostile_text(table, c.name, i)
+        for c in spec.columns
+        if c.type == TEXT and not c.enum and not c.pattern  # validation rejects markup in codes
     }
     return {**row, **extra}

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import faker
 import numpy as np
 import pyarrow as pa
 from rich.console import Console
@@ -112,7 +113,7 @@ class _Bar:
                 console=console,
                 transient=True,
             )
-            self.task = self.progress.add_task("generating", total=total)
+            self.task = self.progress.add_task("Faker pools", total=total)
             self.progress.start()
 
     def step(self, description: str) -> None:
@@ -147,14 +148,14 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
     policy, _ = load_policy()
     timeline = Timeline(chosen.as_of, policy)
     seeds = np.random.SeedSequence([chosen.seed, DATA_VERSION])
-    setup, plants_seed, *_ = (np.random.default_rng(s) for s in seeds.spawn(3))
-    pools = build_pools(chosen.seed, int(np.clip(chosen.contacts // 20, 150, 1500)))
-    catalog = build_catalog(int(np.clip(chosen.contacts // 250, 300, 3000)), setup)
-    versions = policy_history(timeline)
+    setup, plants_seed = (np.random.default_rng(s) for s in seeds.spawn(2))
     sizes = list(chunks(chosen.contacts))
     bar = _Bar(console, len(sizes) + 3)
     counts = dict.fromkeys(TABLES, 0)
     try:
+        pools = build_pools(chosen.seed, int(np.clip(chosen.contacts // 20, 150, 1500)))
+        catalog = build_catalog(int(np.clip(chosen.contacts // 250, 300, 3000)), setup)
+        versions = policy_history(timeline)
         with _staging(Path(out)) as staging:
             export = staging / "export"
             export.mkdir()
@@ -202,6 +203,7 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 "format": chosen.fmt,
                 "files": {t: f"export/{t}.{file_format(t, chosen.fmt)}" for t in TABLES},
                 "row_counts": counts,
+                "made_with": made_with(),
                 "planted_violations": len(book.truth),
                 "near_misses": len(book.near),
             }
@@ -240,6 +242,11 @@ def _catalogue_tables(
             staff, permissions, max(1500, chosen.contacts // 2), 1, timeline, rng
         ),
     }
+
+
+def made_with() -> dict[str, str]:
+    """The libraries whose versions decide the bytes (Faker's data, Arrow's file writers)."""
+    return {"faker": faker.VERSION, "pyarrow": pa.__version__, "numpy": np.__version__}
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
