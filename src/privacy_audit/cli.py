@@ -79,9 +79,12 @@ def audit(
     rules: Annotated[str | None, typer.Option(help="Comma-separated rule ids to run (default: all).")] = None,
     threads: Annotated[int | None, typer.Option(help="Engine threads (default: all cores).")] = None,
     memory_limit: Annotated[
-        str | None,
-        typer.Option("--memory-limit", help="Engine memory limit, e.g. 4GB; beyond it DuckDB spills."),
-    ] = None,
+        str,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit; beyond it, joins and sorts spill to a temporary directory.",
+        ),
+    ] = "3GB",
     engine_name: Annotated[
         EngineName, typer.Option("--engine", help="duckdb (in-process) or spark (local mode or a cluster).")
     ] = EngineName.duckdb,

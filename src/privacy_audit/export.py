@@ -207,12 +207,15 @@ def _check_parquet_type(source: SourceFile, column: Column, found: str) -> None:
         )
 
 
-def _problems(table: Table, source: SourceFile) -> list[tuple[Column, str, str]]:
-    """(column, SQL condition that flags a bad row, what was expected) for every check."""
+def _problems(table: Table, source: SourceFile, null_free: set[str]) -> list[tuple[Column, str, str]]:
+    """(column, SQL condition that flags a bad row, what was expected) for every check.
+
+    Columns in ``null_free`` (proved by the file's metadata) need no NULL scan.
+    """
     checks = []
     for col in table.columns:
         name = f'"{col.name}"'
-        if not col.nullable:
+        if not col.nullable and col.name not in null_free:
             checks.append((col, f"{name} IS NULL", f"a value ({col.name} is required)"))
         if source.format == "csv" and col.type != TEXT:
             shape = _CSV_SHAPE[col.type]
@@ -241,7 +244,7 @@ def _problems(table: Table, source: SourceFile) -> list[tuple[Column, str, str]]
 
 
 def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) -> None:
-    checks = _problems(table, source)
+    checks = _problems(table, source, engine.null_free_columns(source))
     if not checks:
         return
     counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
@@ -251,10 +254,7 @@ def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) ->
         raise _read_error(source, exc) from None
     for (column, cond, expected), bad in zip(checks, found.values(), strict=True):
         if bad:
-            located = engine.query(
-                f"SELECT min(_row) AS r FROM ({engine.row_number_sql(source)}) WHERE {cond}"
-            )
-            row = located.column("r")[0].as_py()
+            row = engine.first_row_where(source, cond)
             more = f"; {bad - 1} more rows like it" if bad > 1 else ""
             raise InputError(str(source.path), column=column.name, row=row, expected=f"{expected}{more}")
 

@@ -66,5 +66,18 @@ class Engine(ABC):
     def row_number_sql(self, source: SourceFile) -> str:
         """A SELECT over the raw file that adds a 1-based data-row column ``_row``."""
 
+    def first_row_where(self, source: SourceFile, condition: str) -> int | None:
+        """The 1-based data row of the first record of ``source`` matching ``condition``."""
+        located = self.query(f"SELECT min(_row) AS r FROM ({self.row_number_sql(source)}) WHERE {condition}")
+        return located.column("r")[0].as_py()
+
+    def null_free_columns(self, source: SourceFile) -> set[str]:
+        """Columns the file's own metadata proves hold no NULL (Parquet statistics).
+
+        Validation skips scanning them for NULLs. An engine that cannot read such metadata
+        returns nothing, and every required column is scanned.
+        """
+        return set()
+
     def close(self) -> None:  # noqa: B027 - engines without resources need no close
         """Release the engine's resources."""

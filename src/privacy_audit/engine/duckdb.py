@@ -37,6 +37,9 @@ class DuckDBEngine(Engine):
         temp_directory: Path | None = None,
     ) -> None:
         self.con = duckdb.connect()
+        # Rules never depend on row order (findings are sorted), and dropping it lets joins and
+        # aggregates stream with less memory; only locating a bad CSV row needs file order.
+        self.con.execute("SET preserve_insertion_order = false")
         # Spill files go to a private temporary directory, never the current one (which may
         # be the export itself); it is removed on close.
         self._spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="privacy-audit-spill-")
@@ -87,6 +90,23 @@ class DuckDBEngine(Engine):
             return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true)"
         raw = f"raw__{source.table}"
         return f"SELECT *, row_number() OVER () AS _row FROM {_ident(raw)}"
+
+    def first_row_where(self, source: SourceFile, condition: str) -> int | None:
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            return super().first_row_where(source, condition)
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+
+    def null_free_columns(self, source: SourceFile) -> set[str]:
+        if source.format != "parquet":
+            return set()
+        rows = self.con.execute(
+            "SELECT path_in_schema FROM parquet_metadata(?) GROUP BY path_in_schema "
+            "HAVING bool_and(coalesce(stats_null_count = 0, false))",
+            [str(source.path)],
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def _run(self, sql: str) -> None:
         try:
