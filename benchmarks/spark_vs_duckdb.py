@@ -61,11 +61,13 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/privacy-audit-bench"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--spark-conf", action="append", default=[], help="key=value, repeatable")
     args = parser.parse_args()
 
     generated = generate(args.workdir, args.contacts, args.format)
     as_of = json.loads((generated / "generation.json").read_text(encoding="utf-8"))["as_of"]
-    engines = {"duckdb": [], "spark": ["--spark-master", args.spark_master]}
+    spark_args = ["--spark-master", args.spark_master, *(f"--spark-conf={kv}" for kv in args.spark_conf)]
+    engines = {"duckdb": [], "spark": spark_args}
     medians: dict[str, tuple[float, float]] = {}
     for engine, extra in engines.items():
         runs = [
@@ -80,7 +82,7 @@ def main() -> None:
     duck, spark = medians["duckdb"], medians["spark"]
     print(
         f"\n{args.contacts:,} contacts, {args.format}; {os.cpu_count()} cores, {platform.machine()}; "
-        f"duckdb {version('duckdb')}, pyspark {version('pyspark')} ({args.spark_master}); "
+        f"duckdb {version('duckdb')}, pyspark {version('pyspark')} ({' '.join(spark_args)}); "
         f"medians of {args.runs} runs; identical findings: {same} ({len(findings['duckdb'])})\n"
     )
     print("| engine | whole command (s) | rule queries (s) |")

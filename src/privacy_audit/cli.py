@@ -108,11 +108,13 @@ def audit(
         selected = select_rules(rules.split(",") if rules else None)
     except ValueError as exc:
         raise fail(f"--rules: {exc}") from None
-    options: dict[str, object] = {"threads": threads, "memory_limit": memory_limit}
-    if engine_name is EngineName.spark:
+    options: dict[str, object] = {"threads": threads}
+    if engine_name is EngineName.spark:  # Spark's memory is --spark-conf spark.driver.memory=…
         options.update(master=spark_master, conf=parse_conf(spark_conf or []))
     elif spark_master or spark_conf:
         raise fail("--spark-master and --spark-conf need --engine spark")
+    else:
+        options["memory_limit"] = memory_limit
     try:
         engine = make_engine(engine_name.value, **options)
     except ValueError as exc:

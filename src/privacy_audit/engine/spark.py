@@ -1,29 +1,35 @@
-"""Apache Spark: the same rule catalogue for exports too big for one machine.
+"""Apache Spark: the same rule catalogue for exports that outgrow one machine.
 
 Decisions, and why:
 
-- **Session.** ``local[2]`` unless a master URL is given (``--spark-master``); extra settings
-  (``--spark-conf key=value``) override the defaults below. Session time zone UTC and
-  ``spark.sql.timestampType=TIMESTAMP_NTZ``: the contract's timestamps are UTC without zone, as
-  DuckDB's ``TIMESTAMP`` is. ANSI mode stays on (Spark 4's default): a CAST that cannot succeed
-  fails, as in DuckDB, instead of quietly becoming NULL. Few shuffle partitions (rule queries
-  are small joins and aggregates); no UI, no progress bars; Spark's own logging is off, since
-  its executors would log malformed CSV records — personal data — verbatim.
+- **Session.** ``local[2]`` unless a master URL is given (``--spark-master``) or spark-submit
+  launched the process (its master and settings then stand); ``--spark-conf key=value`` adds
+  settings. Always set, and not overridable, because the answers depend on them: time zone
+  UTC, ``spark.sql.timestampType=TIMESTAMP_NTZ`` (the contract's timestamps are UTC without
+  zone, like DuckDB's ``TIMESTAMP``), ANSI mode on (Spark 4's default; a CAST that cannot
+  succeed fails, as in DuckDB, instead of quietly giving NULL) and nanosecond Parquet
+  timestamps read as integers (see Reading). With a local master only: 4 shuffle partitions
+  (rule queries are joins and aggregates over few columns), no UI, no progress bars. Spark's
+  logging is off and the JVM's start-up chatter goes to a file: standard error belongs to the
+  audit, and Spark's executors would log malformed CSV records — personal data — verbatim.
 - **Reading.** CSV with every column as text (the header's names), RFC 4180 quoting with ``"``
-  as escape, records may span lines, ``FAILFAST`` plus ``unescapedQuoteHandling=RAISE_ERROR`` so
-  a record with too many or too few fields or a stray quote is an error. Spark does not say
-  which line; for a local file the engine finds it by re-reading the file with Python's csv
-  module, only after such an error. One difference remains: a quote left open at the very end of
-  a file swallows the rest into the last field instead of failing (usually the field count
-  then fails anyway). Invalid UTF-8 in a CSV row becomes U+FFFD instead of an error. Parquet is
-  read as is; ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, are read as integers and
-  converted to microseconds (local files, whose footer pyarrow can read).
-- **Paths.** Local paths are read as ``file:`` URIs (with glob characters escaped); a path that
-  is already a URI (``hdfs://``, ``s3a://``…) is passed through. File digests in the manifest are
-  computed by the caller (``export.py``) and need a local or mounted path.
+  as escape, records may span lines, ``FAILFAST`` and ``unescapedQuoteHandling=RAISE_ERROR``: a
+  record with too many or too few fields or a stray quote is an error. Spark does not say on
+  which line; for a local file the engine finds it by reading the file with Python's csv
+  module, only after such an error. Known differences from DuckDB's reader: a quote left open
+  at the very end of a file swallows the rest into the last field instead of failing (the
+  field count usually fails anyway); invalid UTF-8 becomes U+FFFD instead of an error; a
+  timestamp at hour 24 (``2020-01-01 24:00:00``) is rejected where DuckDB reads the next
+  midnight. Multi-line records make each CSV file one task: prefer Parquet for big exports.
+  Parquet is read as is; ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, arrive as
+  integers and are truncated to microseconds as DuckDB does (local files, whose footer pyarrow
+  reads).
+- **Paths.** Local paths are read as ``file:`` URIs (glob characters escaped); a path that is
+  already a URI (``hdfs://``, ``s3a://``…) is passed through as is. Discovery and file digests
+  happen in ``export.py``, on the driver's file system.
 - **SQL.** Rules and the loader speak DuckDB; ``spark_sql.to_spark`` translates each statement
-  and binds ``$name`` parameters as literals (see that module for every rewrite).
-- **Hand-written variants.** None: every rule of the catalogue translates exactly.
+  and binds ``$name`` parameters as literals (that module lists every rewrite).
+- **Hand-written variants** (``Rule.spark_sql``): none; every rule translates exactly.
 """
 
 from __future__ import annotations
@@ -54,12 +60,16 @@ from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 DEFAULT_MASTER = "local[2]"
-DEFAULT_CONF = {
+# What the audit's answers depend on: always set, and no --spark-conf may change them.
+AUDIT_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "true",
-    "spark.sql.shuffle.partitions": "4",
     "spark.sql.legacy.parquet.nanosAsLong": "true",
+}
+# Sized for one small machine: only with a local master, never over a cluster's own settings.
+LOCAL_CONF = {
+    "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
@@ -110,20 +120,20 @@ class SparkEngine(Engine):
         *,
         session: SparkSession | None = None,
         threads: int | None = None,
-        memory_limit: str | None = None,
     ) -> None:
         """Join ``session``, or the process's active one, else start one with these settings.
 
-        Only a session this engine started is stopped on close; a joined one keeps its own
-        master and settings.
+        A joined session keeps its master and settings but for ``AUDIT_CONF``, which it gets;
+        only a session this engine started is stopped on close.
         """
         session = session or SparkSession.getActiveSession()
         self._owns = session is None
         if session is None:
-            settings = dict(conf or {})
-            if memory_limit:
-                settings.setdefault("spark.driver.memory", memory_limit)
-            session = _start(master or (f"local[{threads}]" if threads else DEFAULT_MASTER), settings)
+            if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+                master = f"local[{threads}]" if threads else DEFAULT_MASTER
+            session = _start(master, conf or {})
+        for key, value in AUDIT_CONF.items():
+            session.conf.set(key, value)
         self.spark = session
         self.version = session.version
         self._views: set[str] = set()
@@ -227,20 +237,31 @@ class SparkEngine(Engine):
         return EngineError(message.split(" record parsing:")[0].split(". ")[0])
 
 
-def _start(master: str, conf: Mapping[str, str]) -> SparkSession:
+def _start(master: str | None, conf: Mapping[str, str]) -> SparkSession:
     """Start the process's SparkSession with the audit's settings and quiet logs.
+
+    Without a master (under spark-submit), spark-submit's own master and settings stand.
 
     The log4j settings and the JVM's console output live in a temporary folder that is removed
     once the JVM has started (it keeps its open log, where nothing more is written).
     """
+    changed = sorted(k for k, v in conf.items() if AUDIT_CONF.get(k, v) != v)
+    if changed:
+        raise EngineError(
+            f"{changed[0]} must stay {AUDIT_CONF[changed[0]]}: the audit's answers depend on it"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="privacy-audit-spark-"))
     (workdir / "log4j2.properties").write_text(_LOG4J, encoding="utf-8")
+    java = f"-Dlog4j2.configurationFile=file:{workdir / 'log4j2.properties'}"
     settings = {
-        **DEFAULT_CONF,
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{workdir / 'log4j2.properties'}",
+        **(LOCAL_CONF if master and master.startswith("local") else {}),
         **conf,
+        **AUDIT_CONF,
+        "spark.driver.extraJavaOptions": f"{java} {conf.get('spark.driver.extraJavaOptions', '')}".strip(),
     }
-    builder = SparkSession.builder.master(master).appName("privacy-audit")
+    builder = SparkSession.builder.appName("privacy-audit")
+    if master:
+        builder = builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
@@ -248,7 +269,8 @@ def _start(master: str, conf: Mapping[str, str]) -> SparkSession:
             session = builder.getOrCreate()
     except Exception as exc:
         lines = (workdir / "jvm.log").read_text(encoding="utf-8", errors="replace").splitlines()
-        reason = lines[-1].strip() if lines else _first_line(exc)
+        reasons = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("WARNING:")]
+        reason = reasons[0] if reasons else _first_line(exc)
         raise EngineError(f"could not start Spark ({reason}); it needs Java 17 or later") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

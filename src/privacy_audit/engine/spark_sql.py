@@ -19,7 +19,10 @@ engines disagree on meaning rather than on spelling, is rewritten here on the sy
 - Regular expressions given as literals are rewritten from RE2 (DuckDB) to Java semantics:
   ``$`` is the end of the text (``\\z``), ``\\s`` is ``[\\t\\n\\f\\r ]`` (Java's adds \\x0B), ``.`` stops
   only at ``\\n`` (``(?d)``), ``[`` and ``&`` inside a class are literal, and replacements use
-  ``$1`` for DuckDB's ``\\1``.
+  ``$1`` for DuckDB's ``\\1``. Patterns held in columns are passed as they are.
+
+What cannot be translated exactly raises ``TranslationError`` (the rule then reports status
+``error``) rather than giving a different answer.
 """
 
 from __future__ import annotations
@@ -269,14 +272,19 @@ def _asof(node: exp.Join, _: Mapping[str, object]) -> exp.Expression:
     left_t = right_u = None
     strict = False
     for cond in on.flatten() if isinstance(on, exp.And) else [on]:
+        mine = [c for c in (cond.this, cond.expression) if _of(c, alias)]
+        if len(mine) != 1:
+            raise TranslationError("each ASOF condition must compare one plain column of the right side")
         if isinstance(cond, exp.EQ):
-            keys += [c.name for c in (cond.this, cond.expression) if _of(c, alias)]
-        elif isinstance(cond, (exp.GTE, exp.GT, exp.LTE, exp.LT)):
-            right_first = _of(cond.this, alias)
+            keys.append(mine[0].name)
+        elif isinstance(cond, (exp.GTE, exp.GT, exp.LTE, exp.LT)) and left_t is None:
+            right_first = mine[0] is cond.this
             left_t, right_u = (cond.expression, cond.this) if right_first else (cond.this, cond.expression)
             if isinstance(cond, (exp.LTE, exp.LT)) != right_first:
                 raise TranslationError("only backward ASOF joins (left.t >= right.u) are translated")
             strict = isinstance(cond, (exp.GT, exp.LT))
+        else:
+            raise TranslationError("an ASOF join takes equalities and one inequality")
     if left_t is None or right_u is None:
         raise TranslationError("an ASOF join needs one inequality between left and right")
     partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
