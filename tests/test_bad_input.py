@@ -247,3 +247,37 @@ def test_country_code_not_iso(tmp_path: Path) -> None:
     )
     assert_one_clear_line(*audit(export, tmp_path), "accounts.csv", "column country", "row 1", "ISO 3166-1")
     assert "<b>" not in audit(export, tmp_path)[1]
+
+
+def test_zoned_parquet_timestamps_read_as_utc_on_any_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from privacy_audit.engine import make_engine
+    from privacy_audit.export import open_export
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        export = make_export(tmp_path / "export", {}, "parquet")
+        pq.write_table(
+            pa.table(
+                {
+                    "hold_id": ["H1"],
+                    "account_id": ["A1"],
+                    "reason": ["x"],
+                    "placed_at": pa.array([datetime(2020, 1, 1)], pa.timestamp("us", tz="UTC")),
+                    "released_at": pa.array([None], pa.timestamp("us", tz="UTC")),
+                }
+            ),
+            export / "legal_holds.parquet",
+        )
+        engine = make_engine()
+        open_export(export, engine)
+        assert engine.query("SELECT placed_at FROM legal_holds").to_pylist() == [
+            {"placed_at": datetime(2020, 1, 1)}
+        ]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

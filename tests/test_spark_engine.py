@@ -4,7 +4,7 @@ Everything runs in local mode on one SparkSession for the whole module (starting
 seconds; small-data settings, since planning rather than data dominates such exports); each
 audit gets its own SparkEngine over it, whose close drops its views. Spark needs seconds of CPU
 per audit whatever the size, so by default the first case of each rule in ``rules/cases``
-run, as Parquet; ``PRIVACY_AUDIT_SPARK_CASES=all`` runs every case in both forms. The synthetic
+runs, as Parquet; ``PRIVACY_AUDIT_SPARK_CASES=all`` runs every case in both forms. The synthetic
 demo export runs whole, as Parquet and as CSV.
 """
 

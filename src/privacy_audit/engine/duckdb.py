@@ -40,6 +40,8 @@ class DuckDBEngine(Engine):
         # Rules never depend on row order (findings are sorted), and dropping it lets joins and
         # aggregates stream with less memory; only locating a bad CSV row needs file order.
         self.con.execute("SET preserve_insertion_order = false")
+        # Zoned Parquet timestamps become the contract's UTC wall time, whatever the machine's zone.
+        self.con.execute("SET TimeZone = 'UTC'")
         # Spill files go to a private temporary directory, never the current one (which may
         # be the export itself); it is removed on close.
         self._spill = None if temp_directory else tempfile.TemporaryDirectory(prefix="privacy-audit-spill-")
