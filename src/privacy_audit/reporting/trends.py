@@ -27,6 +27,7 @@ from itertools import combinations
 import pyarrow as pa
 
 from privacy_audit.engine.base import Engine
+from privacy_audit.reporting.disclosure import PUBLICATION_SCHEMA
 
 ALL = "ALL"
 UNKNOWN = "(unknown)"
@@ -98,19 +99,9 @@ BREAKDOWNS = (SALES, COLLECTIONS, PARTNERS, FUNNEL)
 LINKED_TOTALS = ((COLLECTIONS.name, SALES.name),)
 
 CELL_SCHEMA = pa.schema(
-    [
-        ("breakdown", pa.string()),
-        ("period", pa.string()),
-        ("dim1_name", pa.string()),
-        ("dim1_value", pa.string()),
-        ("dim2_name", pa.string()),
-        ("dim2_value", pa.string()),
-        ("measure", pa.string()),
-        ("value", pa.float64()),
-        ("contributors", pa.int64()),
-        ("top", pa.float64()),
-    ]
+    [*PUBLICATION_SCHEMA.remove(PUBLICATION_SCHEMA.get_field_index("status")), pa.field("top", pa.float64())]
 )
+"""A cell before disclosure control: the publication's columns, ``top`` instead of ``status``."""
 
 
 def _label(expr: str) -> str:
