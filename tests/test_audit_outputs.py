@@ -143,22 +143,26 @@ def test_refuses_dangerous_output_directories(export: Path, tmp_path: Path, wher
     assert where == "inside" or (out / "thesis.docx").exists()
 
 
-def test_rule_on_absent_table_is_skipped_not_passed(export: Path) -> None:
-    engine = make_engine()
-    opened = open_export(export, engine)
-    needs_staff = Rule(
-        id="T-STAFF",
+def ad_hoc_rule(table: str, sql: str) -> Rule:
+    """A throwaway rule over ``table``, not registered in the catalogue."""
+    return Rule(
+        id="T-AD-HOC",
         severity=Severity.low,
         clauses=("5.1",),
-        key="staff_id",
-        table="staff",
-        tables=("staff",),
+        key="x",
+        table=table,
+        tables=(table,),
         what="",
         why="",
         example="",
-        sql="SELECT staff_id AS record_id FROM staff",
+        sql=sql,
     )
-    result = run_rule(engine, opened, needs_staff, {})
+
+
+def test_rule_on_absent_table_is_skipped_not_passed(export: Path) -> None:
+    engine = make_engine()
+    opened = open_export(export, engine)
+    result = run_rule(engine, opened, ad_hoc_rule("staff", "SELECT staff_id AS record_id FROM staff"), {})
     assert (result.status, result.violations) == ("skipped", 0)
     assert "staff" in (result.reason or "")
 
@@ -166,19 +170,7 @@ def test_rule_on_absent_table_is_skipped_not_passed(export: Path) -> None:
 def test_broken_rule_reports_error_and_the_rest_still_run(export: Path) -> None:
     engine = make_engine()
     opened = open_export(export, engine)
-    broken = Rule(
-        id="T-BROKEN",
-        severity=Severity.low,
-        clauses=("5.1",),
-        key="x",
-        table="orders",
-        tables=("orders",),
-        what="",
-        why="",
-        example="",
-        sql="SELECT nope FROM orders",
-    )
-    result = run_rule(engine, opened, broken, {})
+    result = run_rule(engine, opened, ad_hoc_rule("orders", "SELECT nope FROM orders"), {})
     assert result.status == "error" and "nope" in (result.reason or "")
 
 
