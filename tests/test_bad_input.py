@@ -137,36 +137,26 @@ def test_required_value_missing(tmp_path: Path) -> None:
     assert_one_clear_line(*audit(export, tmp_path), "accounts.parquet", "column country", "row 1", "required")
 
 
+def write_holds(export: Path, placed_at: pa.Array, released_at: pa.Array) -> None:
+    """Replace legal_holds.parquet by one hold whose timestamp columns have the given Parquet types."""
+    ids = {"hold_id": ["H1"], "account_id": ["A1"], "reason": ["x"]}
+    pq.write_table(
+        pa.table({**ids, "placed_at": placed_at, "released_at": released_at}), export / "legal_holds.parquet"
+    )
+
+
 def test_parquet_column_of_wrong_type(tmp_path: Path) -> None:
     export = make_export(tmp_path / "export", {}, "parquet")
-    pq.write_table(
-        pa.table(
-            {
-                "hold_id": ["H1"],
-                "account_id": ["A1"],
-                "reason": ["x"],
-                "placed_at": ["2020-01-01"],
-                "released_at": [None],
-            }
-        ),
-        export / "legal_holds.parquet",
-    )
+    write_holds(export, pa.array(["2020-01-01"]), pa.array([None], pa.string()))
     assert_one_clear_line(*audit(export, tmp_path), "legal_holds.parquet", "column placed_at", "VARCHAR")
 
 
 def test_parquet_timestamp_units_and_zones_are_accepted(tmp_path: Path) -> None:
     export = make_export(tmp_path / "export", {}, "parquet")
-    pq.write_table(
-        pa.table(
-            {
-                "hold_id": ["H1"],
-                "account_id": ["A1"],
-                "reason": ["x"],
-                "placed_at": pa.array([datetime(2020, 1, 1)], pa.timestamp("ns")),
-                "released_at": pa.array([datetime(2021, 1, 1)], pa.timestamp("ms", tz="UTC")),
-            }
-        ),
-        export / "legal_holds.parquet",
+    write_holds(
+        export,
+        pa.array([datetime(2020, 1, 1)], pa.timestamp("ns")),
+        pa.array([datetime(2021, 1, 1)], pa.timestamp("ms", tz="UTC")),
     )
     code, stderr = audit(export, tmp_path)
     assert code == 0, stderr
@@ -261,17 +251,10 @@ def test_zoned_parquet_timestamps_read_as_utc_on_any_machine(
     time.tzset()
     try:
         export = make_export(tmp_path / "export", {}, "parquet")
-        pq.write_table(
-            pa.table(
-                {
-                    "hold_id": ["H1"],
-                    "account_id": ["A1"],
-                    "reason": ["x"],
-                    "placed_at": pa.array([datetime(2020, 1, 1)], pa.timestamp("us", tz="UTC")),
-                    "released_at": pa.array([None], pa.timestamp("us", tz="UTC")),
-                }
-            ),
-            export / "legal_holds.parquet",
+        write_holds(
+            export,
+            pa.array([datetime(2020, 1, 1)], pa.timestamp("us", tz="UTC")),
+            pa.array([None], pa.timestamp("us", tz="UTC")),
         )
         engine = make_engine()
         open_export(export, engine)
