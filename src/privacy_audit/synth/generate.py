@@ -153,7 +153,7 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
     bar = _Bar(console, len(sizes) + 3)
     counts = dict.fromkeys(TABLES, 0)
     try:
-        pools = build_pools(chosen.seed, int(np.clip(chosen.contacts // 20, 150, 1500)))
+        pools = build_pools(chosen.seed, int(np.clip(chosen.contacts // 20, 150, 1500)), chosen.as_of)
         catalog = build_catalog(int(np.clip(chosen.contacts // 250, 300, 3000)), setup)
         versions = policy_history(timeline)
         with _staging(Path(out)) as staging:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -232,7 +233,7 @@ class Pools:
         return self.offset[country] + rng.integers(0, self.size, len(country))
 
 
-def build_pools(seed: int, size: int) -> Pools:
+def build_pools(seed: int, size: int, as_of: date) -> Pools:
     """Fill every pool with ``size`` entries per country (deterministic for a seed)."""
     columns: dict[str, list[str | None]] = {k: [] for k in _PER_COUNTRY}
     for country in COUNTRIES:
@@ -272,7 +273,9 @@ def build_pools(seed: int, size: int) -> Pools:
             "n": texts.random_int(2, 24),
             "product": texts.random_element(_JEWELRY_WORDS),
             "collection": texts.random_element(_COLLECTION_WORDS),
-            "day": texts.date_between("-3y", "today").isoformat(),
+            "day": texts.date_between(
+                as_of - timedelta(days=3 * 365), as_of
+            ).isoformat(),  # never the wall clock
             "name": names[i % len(names)],
             "first": columns["first_name"][i % len(names)],
             "company": columns["company"][i % len(names)],
