@@ -17,20 +17,25 @@ from privacy_audit.rules import Rule
 _STYLE = {"pass": "green", "fail": "red", "skipped": "yellow", "error": "bold red"}
 
 
+def progress_bar(console: Console) -> Progress:
+    """The project's one progress-bar look (audit rules, generator chunks)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 class RuleProgress:
     """A context manager whose ``update`` is the audit's progress callback."""
 
     def __init__(self, total: int, console: Console) -> None:
         self.console = console
         self.live = console.is_terminal
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
+        self.bar = progress_bar(console)
         self.task = self.bar.add_task("validating export", total=total)
 
     def __enter__(self) -> RuleProgress:

@@ -27,10 +27,10 @@ import faker
 import numpy as np
 import pyarrow as pa
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from privacy_audit.contract import TABLES
 from privacy_audit.policy import load_policy
+from privacy_audit.progress import progress_bar
 from privacy_audit.synth import governance, schemas
 from privacy_audit.synth.background import Anchors, Counters, anchors, chunk_tables, chunks
 from privacy_audit.synth.catalog import build_catalog
@@ -105,14 +105,7 @@ class _Bar:
     def __init__(self, console: Console | None, total: int) -> None:
         self.progress = None
         if console is not None and console.is_terminal:
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
+            self.progress = progress_bar(console)
             self.task = self.progress.add_task("Faker pools", total=total)
             self.progress.start()
 

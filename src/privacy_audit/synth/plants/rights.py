@@ -11,6 +11,26 @@ SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
 
 
+def _tax_exception(
+    book: PlantBook,
+    request_id: str,
+    country: str,
+    order: Row,
+    notified_at: datetime,
+    table_name: str = "orders",
+) -> None:
+    """A retention exception keeping ``order`` for tax until its country's retention ends."""
+    book.add(
+        "retention_exceptions",
+        request_id=request_id,
+        table_name=table_name,
+        record_id=order["order_id"],
+        reason="tax",
+        retain_until=book.retention_end(country, order["order_date"]).date(),
+        notified_at=notified_at,
+    )
+
+
 def late(book: PlantBook, anchors: Anchors) -> None:
     rule = "RIGHTS-LATE"
     limit = timedelta(days=book.policy.request_response_days)
@@ -132,55 +152,23 @@ def erasure_incomplete(book: PlantBook) -> None:
     p, person, request, done = _deletion(book, "NL")
     kept = book.order(p, person, book.years_ago(2).date())
     book.order(p, person, book.years_ago(1).date())
-    book.add(
-        "retention_exceptions",
-        request_id=request["request_id"],
-        table_name="orders",
-        record_id=kept["order_id"],
-        reason="tax",
-        retain_until=book.retention_end("NL", kept["order_date"]).date(),
-        notified_at=done,
-    )
+    _tax_exception(book, request["request_id"], "NL", kept, done)
     book.violation(rule, request["request_id"])
 
     p, person, request, done = _deletion(book, "BE")
     kept = book.order(p, person, book.years_ago(3).date())
-    book.add(
-        "retention_exceptions",
-        request_id=request["request_id"],
-        table_name="order",
-        record_id=kept["order_id"],
-        reason="tax",
-        retain_until=book.retention_end("BE", kept["order_date"]).date(),
-        notified_at=done,
-    )
+    _tax_exception(book, request["request_id"], "BE", kept, done, table_name="order")
     book.violation(rule, request["request_id"])
 
     p, person, request, done = _deletion(book, "AT")
     earlier = book.request(person, "access", book.days_ago(200), completed_at=book.days_ago(190))
     kept = book.order(p, person, book.years_ago(1).date())
-    book.add(
-        "retention_exceptions",
-        request_id=earlier["request_id"],
-        table_name="orders",
-        record_id=kept["order_id"],
-        reason="tax",
-        retain_until=book.retention_end("AT", kept["order_date"]).date(),
-        notified_at=done,
-    )
+    _tax_exception(book, earlier["request_id"], "AT", kept, done)
     book.violation(rule, request["request_id"])
 
     p, person, request, done = _deletion(book, "IE")
     kept = book.order(p, person, book.years_ago(2).date())
-    book.add(
-        "retention_exceptions",
-        request_id=request["request_id"],
-        table_name="orders",
-        record_id=kept["order_id"],
-        reason="tax",
-        retain_until=book.retention_end("IE", kept["order_date"]).date(),
-        notified_at=done,
-    )
+    _tax_exception(book, request["request_id"], "IE", kept, done)
     book.near_miss(rule, request["request_id"], "order kept under a notified tax exception of that request")
 
     pending = book.partner("SE", created=book.years_ago(5))
