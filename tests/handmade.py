@@ -1,4 +1,4 @@
-"""Hand-made exports for tests: give only the rows and columns a test is about.
+"""Hand-made exports (and throwaway rules) for tests: only the rows and columns a test is about.
 
 Every required table is written (empty unless given); optional tables only when given. A
 required column a row leaves out gets a plain default (first enum value, 2020-01-01, "x", a
@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from privacy_audit.contract import COUNTRY, CURRENCY, DATE, TABLES, TEXT, TIMESTAMP, Column
+from privacy_audit.rules.registry import Rule, Severity
 from privacy_audit.writer import to_arrow, write_table
 
 Rows = list[Mapping[str, object]]
@@ -79,3 +80,20 @@ def write_policy(path: Path, overrides: Mapping[str, object]) -> Path:
     data.update(overrides)
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+def ad_hoc_rule(table: str, sql: str, spark_sql: str | None = None) -> Rule:
+    """A throwaway rule over ``table``, not registered in the catalogue."""
+    return Rule(
+        id="T-AD-HOC",
+        severity=Severity.low,
+        clauses=("5.1",),
+        key="x",
+        table=table,
+        tables=(table,),
+        what="",
+        why="",
+        example="",
+        sql=sql,
+        spark_sql=spark_sql,
+    )

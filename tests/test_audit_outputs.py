@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import date
@@ -11,13 +12,17 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from handmade import make_export
+from handmade import ad_hoc_rule, make_export
 from privacy_audit.audit import run_audit, run_rule
 from privacy_audit.cli import app
 from privacy_audit.engine import make_engine
-from privacy_audit.export import open_export, sha256
+from privacy_audit.export import open_export
 from privacy_audit.findings import FINDINGS_SCHEMA
-from privacy_audit.rules.registry import Rule, Severity
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
 
 runner = CliRunner()
 
@@ -141,22 +146,6 @@ def test_refuses_dangerous_output_directories(export: Path, tmp_path: Path, wher
     assert "output directory" in output
     assert not (export / "out").exists()
     assert where == "inside" or (out / "thesis.docx").exists()
-
-
-def ad_hoc_rule(table: str, sql: str) -> Rule:
-    """A throwaway rule over ``table``, not registered in the catalogue."""
-    return Rule(
-        id="T-AD-HOC",
-        severity=Severity.low,
-        clauses=("5.1",),
-        key="x",
-        table=table,
-        tables=(table,),
-        what="",
-        why="",
-        example="",
-        sql=sql,
-    )
 
 
 def test_rule_on_absent_table_is_skipped_not_passed(export: Path) -> None:

@@ -20,7 +20,7 @@ runner = CliRunner()
 SECRET = "jane.doe@example.com"
 
 
-def audit(export: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
+def audit(export: Path | str, tmp_path: Path, *extra: str) -> tuple[int, str]:
     result = runner.invoke(
         app, ["audit", str(export), "--as-of", "2026-01-01", "--out", str(tmp_path / "out"), *extra]
     )
@@ -58,6 +58,12 @@ def test_file_instead_of_directory(tmp_path: Path) -> None:
     file = tmp_path / "export.csv"
     file.write_text("a\n")
     assert_one_clear_line(*audit(file, tmp_path), "export.csv", "not a file")
+
+
+def test_storage_uri_needs_the_spark_engine(tmp_path: Path) -> None:
+    code, stderr = audit("hdfs://namenode:8020/exports/2026-11-01", tmp_path)
+    assert_one_clear_line(code, stderr, "hdfs://namenode:8020/exports/2026-11-01", "--engine spark")
+    assert not (tmp_path / "out").exists()
 
 
 def test_missing_required_table(csv_export: Path, tmp_path: Path) -> None:

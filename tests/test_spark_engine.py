@@ -22,9 +22,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from handmade import make_export, write_policy
-from privacy_audit.audit import AuditResult, run_audit
+from handmade import ad_hoc_rule, make_export, write_policy
+from privacy_audit.audit import AuditResult, run_audit, run_rule
 from privacy_audit.cli import app
+from privacy_audit.engine.base import SourceFile
 from privacy_audit.engine.duckdb import DuckDBEngine
 from privacy_audit.errors import InputError
 from privacy_audit.export import open_export
@@ -257,3 +258,87 @@ def test_cli_records_the_engine(session: SparkSession, tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["engine"] == "spark"
     assert summary["engine_version"] == session.version
+
+
+def _file_uri(path: Path) -> str:
+    """A ``file:`` URI: the loader then reads the export through Hadoop, as it would HDFS or S3."""
+    return path.absolute().as_uri()
+
+
+def test_export_by_uri_is_listed_checked_and_digested_through_hadoop(
+    session: SparkSession, tmp_path: Path
+) -> None:
+    generated = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "demo"), "--format", "csv"])
+    assert generated.exit_code == 0, generated.stderr
+    export = tmp_path / "demo" / "export"
+    (export / "notes.txt").write_text("not a table\n", encoding="utf-8")
+    duck = run_audit(export, _as_of(tmp_path / "demo"), engine=DuckDBEngine())
+    engine = SparkEngine(session=session)
+    try:
+        spark = run_audit(_file_uri(export), _as_of(tmp_path / "demo"), engine=engine)
+    finally:
+        engine.close()
+    assert_same(duck, spark)
+    assert spark.export.digests == duck.export.digests
+    assert spark.export.ignored == duck.export.ignored == ["notes.txt"]
+    assert all(s.location.startswith("file:") for s in spark.export.sources.values())
+
+
+def test_bad_csv_row_is_found_through_hadoop_storage(session: SparkSession, tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {"contacts": [{"contact_id": "C1", "account_id": "A1"}]}, "csv")
+    with (export / "contacts.csv").open("a", encoding="utf-8") as handle:
+        handle.write("C2,A1\n")
+    engine = SparkEngine(session=session)
+    try:
+        with pytest.raises(InputError) as raised:
+            open_export(_file_uri(export), engine)
+    finally:
+        engine.close()
+    assert "contacts.csv" in str(raised.value) and "row 2" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [("file:///nonexistent/export", "does not exist"), ("s3a://no-bucket/export", "S3AFileSystem")],
+)
+def test_unreadable_export_uri_is_one_clear_line(
+    session: SparkSession, where: str, expected: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["audit", where, "--as-of", "2026-01-01", "--out", str(tmp_path / "out"), "--engine", "spark"]
+    )
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert result.exit_code == 2, result.stderr
+    assert len(lines) == 1 and where in lines[0] and expected in lines[0], result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_null_statistics_read_alike(session: SparkSession, tmp_path: Path) -> None:
+    accounts = [{"account_id": "A1", "country": "US"}, {"account_id": "A2", "country": "GB", "tax_id": None}]
+    export = make_export(tmp_path / "export", {"accounts": accounts})
+    source = SourceFile("accounts", str(export / "accounts.parquet"), "parquet")
+    duck, spark = DuckDBEngine(), SparkEngine(session=session)
+    try:
+        proved = spark.null_free_columns(source)
+        assert proved == duck.null_free_columns(source)
+        assert {"account_id", "country"} <= proved and "tax_id" not in proved
+    finally:
+        duck.close()
+        spark.close()
+
+
+def test_hand_written_spark_variant_runs_on_spark_only(session: SparkSession, tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "US"}]})
+    rule = ad_hoc_rule(
+        "accounts",
+        "SELECT account_id AS record_id, 'duckdb' AS detail FROM accounts",
+        spark_sql="SELECT account_id AS record_id, 'spark' AS detail FROM accounts",
+    )
+    details = {}
+    for engine in (DuckDBEngine(), SparkEngine(session=session)):
+        try:
+            details[engine.name] = run_rule(engine, open_export(export, engine), rule, {}).findings
+        finally:
+            engine.close()
+    assert details["duckdb"].column("detail").to_pylist() == ["duckdb"]
+    assert details["spark"].column("detail").to_pylist() == ["spark"]

@@ -69,7 +69,7 @@ def select_rules(ids: Iterable[str] | None) -> list[Rule]:
 
 
 def run_audit(
-    export_dir: Path,
+    export_dir: str | Path,
     as_of: date,
     *,
     policy_file: Path | None = None,
@@ -81,7 +81,7 @@ def run_audit(
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
     engine = engine or make_engine()
-    export = open_export(Path(export_dir), engine)
+    export = open_export(export_dir, engine)
     for name, table in lookups(policy, as_of).items():
         engine.register(name, table)
     params = parameters(policy, as_of)
@@ -114,7 +114,7 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
         return RuleResult(rule, "skipped", reason=f"table {', '.join(missing)} is absent from the export")
     start = time.perf_counter()
     try:
-        rows = engine.query(rule.sql, params)
+        rows = engine.query(rule.sql_for(engine.name), params)
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
         return RuleResult(rule, "error", reason=str(exc), seconds=time.perf_counter() - start)

@@ -67,7 +67,11 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
 @app.command()
 def audit(
     export_dir: Annotated[
-        Path, typer.Argument(help="The export: a directory of <table>.parquet/.csv files.")
+        str,
+        typer.Argument(
+            help="The export: a directory of <table>.parquet/.csv files; with --engine spark also"
+            " a URI Spark reads (hdfs://, s3a://…).",
+        ),
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],

@@ -8,7 +8,7 @@ the first problem with an ``InputError`` that names the file, column and row.
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from privacy_audit.contract import (
     erased_expression,
 )
 from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.engine.storage import Storage
 from privacy_audit.errors import InputError
 
 FORMATS = ("parquet", "csv")
@@ -75,7 +76,7 @@ class Export:
     of Parquet is I/O the engine need not wait for); ``digests`` waits for them.
     """
 
-    root: Path
+    root: str
     sources: dict[str, SourceFile]
     columns: dict[str, list[str]]
     ignored: list[str] = field(default_factory=list)
@@ -89,50 +90,59 @@ class Export:
         return {name: future.result() for name, future in self._hashing.items()}
 
 
-def discover(root: Path) -> tuple[dict[str, SourceFile], list[str]]:
-    """Map each contract table to its file; return also the files that are not tables."""
-    if not root.exists():
-        raise InputError(str(root), expected="an export directory (it does not exist)")
-    if not root.is_dir():
-        raise InputError(str(root), expected="an export directory, not a file")
+def discover(root: str, storage: Storage) -> tuple[dict[str, SourceFile], list[str], dict[str, int]]:
+    """Map each contract table to its file; return also the files that are not tables and the sizes."""
+    try:
+        entries = storage.entries(root)
+    except FileNotFoundError:
+        raise InputError(root, expected="an export directory (it does not exist)") from None
+    except NotADirectoryError:
+        raise InputError(root, expected="an export directory, not a file") from None
+    except OSError as exc:
+        raise InputError(root, expected=f"a readable export directory ({exc})") from None
     sources: dict[str, SourceFile] = {}
+    sizes: dict[str, int] = {}
     ignored: list[str] = []
-    for path in sorted(root.iterdir()):
-        table, _, fmt = path.name.rpartition(".")
-        if fmt not in FORMATS or table not in TABLES or not path.is_file():
-            ignored.append(path.name)
+    for entry in entries:
+        table, _, fmt = entry.name.rpartition(".")
+        if fmt not in FORMATS or table not in TABLES or not entry.is_file:
+            ignored.append(entry.name)
             continue
         if table in sources:
             raise InputError(
-                str(path), expected=f"one file for table {table} (found {sources[table].path.name} too)"
+                entry.location, expected=f"one file for table {table} (found {sources[table].name} too)"
             )
-        sources[table] = SourceFile(table, path, fmt)
+        sources[table] = SourceFile(table, entry.location, fmt)
+        sizes[table] = entry.size
     for table in TABLES.values():
         if not table.optional and table.name not in sources:
             raise InputError(
-                str(root / f"{table.name}.parquet"),
+                f"{root.rstrip('/')}/{table.name}.parquet",
                 expected=f"required table {table.name} as {table.name}.parquet or {table.name}.csv",
             )
-    return sources, ignored
+    return sources, ignored, sizes
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def open_export(root: str | Path, engine: Engine) -> Export:
+    """Validate every file of the export at ``root`` and register one typed view per table.
 
-
-def open_export(root: Path, engine: Engine) -> Export:
-    """Validate every file of the export at ``root`` and register one typed view per table."""
-    root = Path(root)
-    sources, ignored = discover(root)
+    ``root`` is a local path, or a URI (``hdfs://…``) when the engine reads such storage.
+    """
+    root = str(root)
+    try:
+        storage = engine.storage(root)
+    except EngineError as exc:
+        raise InputError(root, expected=f"an export the engine can read ({exc})") from None
+    sources, ignored, sizes = discover(root, storage)
     export = Export(root, sources, {}, ignored=ignored)
     for table_name, source in sources.items():
-        export.columns[table_name] = _load_table(engine, TABLES[table_name], source)
+        if sizes[table_name] == 0:
+            kind = "a CSV header row" if source.format == "csv" else "a Parquet file"
+            raise InputError(source.location, expected=f"{kind} (the file is empty)")
+        header = _csv_header(storage, source) if source.format == "csv" else None
+        export.columns[table_name] = _load_table(engine, TABLES[table_name], source, header)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-    export._hashing = {s.path.name: hasher.submit(sha256, s.path) for s in sources.values()}
+    export._hashing = {s.name: hasher.submit(storage.sha256, s.location) for s in sources.values()}
     hasher.shutdown(wait=False)  # queued digests still complete; nothing waits for them here
     engine.register(
         "export_columns",
@@ -147,12 +157,8 @@ def open_export(root: Path, engine: Engine) -> Export:
     return export
 
 
-def _load_table(engine: Engine, table: Table, source: SourceFile) -> list[str]:
-    if source.path.stat().st_size == 0:
-        kind = "a CSV header row" if source.format == "csv" else "a Parquet file"
-        raise InputError(str(source.path), expected=f"{kind} (the file is empty)")
+def _load_table(engine: Engine, table: Table, source: SourceFile, header: list[str] | None) -> list[str]:
     raw = f"raw__{table.name}"
-    header = _csv_header(source) if source.format == "csv" else None
     try:
         engine.open_raw(raw, source, header)
         schema = dict(engine.schema(raw))
@@ -161,7 +167,7 @@ def _load_table(engine: Engine, table: Table, source: SourceFile) -> list[str]:
     for column in table.columns:
         if column.name not in schema:
             raise InputError(
-                str(source.path),
+                source.location,
                 column=column.name,
                 expected=f"column {column.name} (required by the contract)",
             )
@@ -172,20 +178,20 @@ def _load_table(engine: Engine, table: Table, source: SourceFile) -> list[str]:
     return list(schema)
 
 
-def _csv_header(source: SourceFile) -> list[str]:
+def _csv_header(storage: Storage, source: SourceFile) -> list[str]:
     try:
-        with source.path.open(newline="", encoding="utf-8") as handle:
+        with io.TextIOWrapper(storage.open(source.location), encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), [])
     except UnicodeDecodeError:
-        raise InputError(str(source.path), row=0, expected="UTF-8 text") from None
+        raise InputError(source.location, row=0, expected="UTF-8 text") from None
     except csv.Error:
-        raise InputError(str(source.path), row=0, expected="a well-formed CSV header row") from None
+        raise InputError(source.location, row=0, expected="a well-formed CSV header row") from None
     if not header or any(not name.strip() for name in header):
-        raise InputError(str(source.path), row=0, expected="a header row naming every column")
+        raise InputError(source.location, row=0, expected="a header row naming every column")
     seen = {n for n in header if header.count(n) > 1}
     if seen:
         raise InputError(
-            str(source.path), column=sorted(seen)[0], expected="each column named once in the header"
+            source.location, column=sorted(seen)[0], expected="each column named once in the header"
         )
     return header
 
@@ -193,15 +199,15 @@ def _csv_header(source: SourceFile) -> list[str]:
 def _read_error(source: SourceFile, exc: EngineError) -> InputError:
     if source.format == "csv":
         row = exc.line - 1 if exc.line else None
-        return InputError(str(source.path), row=row, expected=f"well-formed CSV ({exc})")
-    return InputError(str(source.path), expected=f"a readable Parquet file ({exc})")
+        return InputError(source.location, row=row, expected=f"well-formed CSV ({exc})")
+    return InputError(source.location, expected=f"a readable Parquet file ({exc})")
 
 
 def _check_parquet_type(source: SourceFile, column: Column, found: str) -> None:
     base = found.split("(")[0]
     if base not in _PARQUET_OK[column.type]:
         raise InputError(
-            str(source.path),
+            source.location,
             column=column.name,
             expected=f"{_EXPECTED[column.type]} ({column.type}), found Parquet type {found}",
         )
@@ -256,7 +262,7 @@ def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) ->
         if bad:
             row = engine.first_row_where(source, cond)
             more = f"; {bad - 1} more rows like it" if bad > 1 else ""
-            raise InputError(str(source.path), column=column.name, row=row, expected=f"{expected}{more}")
+            raise InputError(source.location, column=column.name, row=row, expected=f"{expected}{more}")
 
 
 def _typed_select(table: Table, source: SourceFile, raw: str) -> str:

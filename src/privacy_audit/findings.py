@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from privacy_audit import __version__
+from privacy_audit.engine.storage import is_uri
 from privacy_audit.errors import InputError
 from privacy_audit.rules import Rule
 
@@ -110,19 +112,33 @@ def write_outputs(result: AuditResult, directory: Path) -> None:
     (directory / OUTPUT_MARKER).write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
 
 
-def check_output_dir(out: Path, export_dir: Path) -> None:
-    """Refuse an OUT_DIR that would write into the export or replace somebody else's folder."""
-    out, export_dir = out.resolve(), export_dir.resolve()
-    if out == export_dir or export_dir in out.parents:
+def check_output_dir(out: Path, export: str | Path) -> None:
+    """Refuse an OUT_DIR that would write into the export or replace somebody else's folder.
+
+    Outputs are always written on the local file system; an export on remote storage
+    (``hdfs://``…) cannot contain them.
+    """
+    out = out.resolve()
+    export_dir = _local_path(str(export))
+    if export_dir is not None and (out == export_dir or export_dir in out.parents):
         raise InputError(
             str(out), expected="an output directory outside the export (the audit never writes there)"
         )
-    if out in export_dir.parents:
+    if export_dir is not None and out in export_dir.parents:
         raise InputError(str(out), expected="an output directory that does not contain the export")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OUTPUT_MARKER).exists())):
         raise InputError(
             str(out), expected="a new directory or a previous output directory (it holds other files)"
         )
+
+
+def _local_path(export: str) -> Path | None:
+    """The export's directory on this machine, or None when it is on remote storage."""
+    if not is_uri(export):
+        return Path(export).resolve()
+    if export.startswith("file:"):
+        return Path(unquote(urlparse(export).path)).resolve()
+    return None
 
 
 def _umask() -> int:

@@ -10,18 +10,23 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
+
+from privacy_audit.engine.storage import LocalStorage, Storage, base_name, is_uri
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of an export: the table it holds, where it is, and its format."""
+    """One file of an export: the table it holds, where it is (a path or URI), and its format."""
 
     table: str
-    path: Path
+    location: str
     format: str  # "csv" or "parquet"
+
+    @property
+    def name(self) -> str:
+        return base_name(self.location)
 
 
 class EngineError(Exception):
@@ -37,6 +42,19 @@ class Engine(ABC):
 
     name: str
     version: str
+
+    def storage(self, root: str) -> Storage:
+        """The storage holding the export at ``root``: the local file system here.
+
+        An engine that reads remote storage (``hdfs://``, ``s3a://``…) returns its own.
+        """
+        if is_uri(root):
+            scheme = root.split(":", 1)[0]
+            raise EngineError(
+                f"{self.name} reads exports on the local file system (or a mount), not {scheme}: URIs;"
+                " --engine spark reads any storage Spark reads"
+            )
+        return LocalStorage()
 
     @abstractmethod
     def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:

@@ -56,7 +56,7 @@ class DuckDBEngine(Engine):
                 raise ValueError(f"memory limit {memory_limit!r} is not a size such as 4GB") from None
 
     def _reader(self, source: SourceFile, text_columns: list[str] | None) -> str:
-        path = _quote(str(source.path))
+        path = _quote(source.location)
         if source.format == "parquet":
             return f"read_parquet({path})"
         columns = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in text_columns or [])
@@ -87,7 +87,7 @@ class DuckDBEngine(Engine):
             raise _engine_error(exc) from None
 
     def row_number_sql(self, source: SourceFile) -> str:
-        path = _quote(str(source.path))
+        path = _quote(source.location)
         if source.format == "parquet":
             return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true)"
         raw = f"raw__{source.table}"
@@ -106,7 +106,7 @@ class DuckDBEngine(Engine):
         rows = self.con.execute(
             "SELECT path_in_schema FROM parquet_metadata(?) GROUP BY path_in_schema "
             "HAVING bool_and(coalesce(stats_null_count = 0, false))",
-            [str(source.path)],
+            [source.location],
         ).fetchall()
         return {r[0] for r in rows}
 

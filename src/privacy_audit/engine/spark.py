@@ -25,16 +25,20 @@ Decisions, and why:
   integers and are truncated to microseconds as DuckDB does (local files, whose footer pyarrow
   reads).
 - **Paths.** Local paths are read as ``file:`` URIs (glob characters escaped); a path that is
-  already a URI (``hdfs://``, ``s3a://``…) is passed through as is. Discovery and file digests
-  happen in ``export.py``, on the driver's file system.
+  already a URI (``hdfs://``, ``s3a://``, ``abfs://``…) is passed through as is, and the loader
+  lists, checks and digests such an export through the same Hadoop file system Spark reads it
+  with (``hadoop_storage.py``). Parquet footers (nanosecond timestamps, NULL statistics) and,
+  after a CSV parse error, the bad line are read through that storage too.
 - **SQL.** Rules and the loader speak DuckDB; ``spark_sql.to_spark`` translates each statement
   and binds ``$name`` parameters as literals (that module lists every rewrite).
-- **Hand-written variants** (``Rule.spark_sql``): none; every rule translates exactly.
+- **Hand-written variants** (``Rule.spark_sql``, run instead of ``sql`` on Spark): none; every
+  rule translates exactly.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import shutil
@@ -50,7 +54,9 @@ import pyarrow.parquet as pq
 from sqlglot.errors import SqlglotError
 
 from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.engine.hadoop_storage import HadoopStorage
 from privacy_audit.engine.spark_sql import TranslationError, to_spark
+from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
 
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
@@ -83,7 +89,6 @@ appender.stderr.target = SYSTEM_ERR
 appender.stderr.layout.type = PatternLayout
 appender.stderr.layout.pattern = %m%n
 """
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 _GLOB = re.compile(r"([\\{}\[\]*?])")
 _READ_FILE = re.compile(r"reading file (\S+?)\.?\s")
 _QUOTED = re.compile(r"'[^']*'")
@@ -139,9 +144,27 @@ class SparkEngine(Engine):
         self._views: set[str] = set()
         self._row_views: dict[str, str] = {}
         self._csv_files: dict[str, SourceFile] = {}
+        self._hadoop = HadoopStorage(session)
+
+    def storage(self, root: str) -> Storage:
+        return self._hadoop if is_uri(root) else LocalStorage()
+
+    def null_free_columns(self, source: SourceFile) -> set[str]:
+        if source.format != "parquet":
+            return set()
+        with self.storage(source.location).open(source.location) as handle:
+            meta = pq.ParquetFile(handle).metadata
+        counts: dict[str, bool] = {}
+        for group in range(meta.num_row_groups):
+            for index in range(meta.num_columns):
+                column = meta.row_group(group).column(index)
+                stats = column.statistics
+                proved = stats is not None and stats.has_null_count and stats.null_count == 0
+                counts[column.path_in_schema] = counts.get(column.path_in_schema, True) and proved
+        return {name for name, proved in counts.items() if proved}
 
     def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
-        uri = _uri(source.path)
+        uri = _uri(source.location)
         try:
             if source.format == "csv":
                 frame = self._read_csv(uri, text_columns or [])
@@ -151,7 +174,7 @@ class SparkEngine(Engine):
                 )
             else:
                 base = self.spark.read.parquet(uri)
-                nanos = _nanosecond_columns(source.path)
+                nanos = _nanosecond_columns(self.storage(source.location), source.location)
                 frame = _micros(base, nanos)
                 rows = _micros(base.select("*", (F.col("_metadata.row_index") + 1).alias("_row")), nanos)
         except Exception as exc:
@@ -231,7 +254,7 @@ class SparkEngine(Engine):
         if source is not None:
             return EngineError(
                 "Spark could not parse a CSV record (wrong number of fields or bad quoting)",
-                _bad_csv_line(source.path),
+                _bad_csv_line(self.storage(source.location), source.location),
             )
         message = _QUOTED.sub("'…'", _first_line(exc))
         return EngineError(message.split(" record parsing:")[0].split(". ")[0])
@@ -305,11 +328,10 @@ def duckdb_type(data_type: T.DataType) -> str:
     return _SIMPLE_TYPES.get(type(data_type), data_type.simpleString().upper())
 
 
-def _uri(path: Path | str) -> str:
-    text = str(path)
-    if _URI.match(text):
-        return text
-    return "file:" + _GLOB.sub(r"\\\1", str(Path(text).absolute()))
+def _uri(location: str) -> str:
+    if is_uri(location):
+        return location
+    return "file:" + _GLOB.sub(r"\\\1", str(Path(location).absolute()))
 
 
 def _plain(uri: str) -> str:
@@ -317,11 +339,10 @@ def _plain(uri: str) -> str:
     return re.sub(r"^file:/+", "/", _GLOB.sub(lambda m: m.group(1), uri.replace("\\", "")))
 
 
-def _nanosecond_columns(path: Path) -> dict[str, bool]:
+def _nanosecond_columns(storage: Storage, location: str) -> dict[str, bool]:
     """Parquet columns Spark reads as integer nanoseconds → whether they are UTC-adjusted."""
-    if _URI.match(str(path)):
-        return {}
-    schema = pq.read_schema(path)
+    with storage.open(location) as handle:
+        schema = pq.read_schema(handle)
     return {
         f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
     }
@@ -345,13 +366,13 @@ def _naive_timestamps(table: pa.Table) -> pa.Table:
     return table if schema == table.schema else table.cast(schema)
 
 
-def _bad_csv_line(path: Path) -> int | None:
+def _bad_csv_line(storage: Storage, location: str) -> int | None:
     """The file line where the first record with the wrong number of fields or bad quoting starts."""
-    if _URI.match(str(path)):
-        return None
     start = 1
     try:
-        with Path(path).open(newline="", encoding="utf-8", errors="replace") as handle:
+        with io.TextIOWrapper(
+            storage.open(location), encoding="utf-8", errors="replace", newline=""
+        ) as handle:
             reader = csv.reader(handle, strict=True)
             width = len(next(reader, []))
             start = reader.line_num + 1

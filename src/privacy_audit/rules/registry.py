@@ -53,6 +53,10 @@ class Rule:
     def clause(self) -> str:
         return ", ".join(self.clauses)
 
+    def sql_for(self, engine: str) -> str:
+        """The query to run on ``engine``: the hand-written Spark variant there, if any."""
+        return self.spark_sql if engine == "spark" and self.spark_sql else self.sql
+
     @property
     def checked_sql(self) -> str:
         return self.checked or f"SELECT count(*) AS n FROM {self.table}"
