@@ -4,6 +4,10 @@ For each size it generates an export (through the synthetic generator's vectoriz
 times, in fresh subprocesses so that each peak RSS is its own:
 
 - the floor: DuckDB reading every column of every table once;
+- the join floor: the floor, plus the two key joins no exact "in force at" rule can avoid
+  (tracked web events with their session's cookie consents, promotional sends with the
+  contact's preferences for the topic), counted and nothing more — what the catalogue's two
+  heaviest rules cost before they judge anything;
 - the audit: ``privacy-audit audit`` with every rule, then with the peer's subset only;
 - the peer: benchmarks/pandas_peer.py, the same subset in pandas (checked to agree first).
 
@@ -37,6 +41,15 @@ con.execute("SET threads = {threads}")
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*.parquet")):
     cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{{path}}')").fetchall()]
     con.execute("SELECT " + ", ".join(f'min("{{c}}")' for c in cols) + f" FROM read_parquet('{{path}}')").fetchall()
+"""
+JOINS = """
+root = sys.argv[1]
+con.execute(f\"\"\"SELECT count(*) FROM read_parquet('{{root}}/web_events.parquet') e
+    JOIN read_parquet('{{root}}/cookie_consents.parquet') c USING (session_id)
+    WHERE e.tracking_category <> 'necessary'\"\"\").fetchall()
+con.execute(f\"\"\"SELECT count(*) FROM read_parquet('{{root}}/email_sends.parquet') s
+    JOIN read_parquet('{{root}}/communication_preferences.parquet') p USING (contact_id, topic)
+    WHERE s.kind IN ('marketing', 'survey')\"\"\").fetchall()
 """
 
 
@@ -92,6 +105,9 @@ def bench(contacts: int, args: argparse.Namespace) -> dict[str, object]:
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in export.glob("*.parquet"))
     out = args.work / f"audit-{contacts}"
     floor = median_of([sys.executable, "-c", FLOOR.format(threads=args.threads), str(export)], args.repeat)
+    joins = median_of(
+        [sys.executable, "-c", FLOOR.format(threads=args.threads) + JOINS.format(), str(export)], args.repeat
+    )
     full = median_of(audit_cmd(export, out, args.threads, args.memory_limit), args.repeat)
     summary = json.loads((out / "summary.json").read_text())
     slowest = sorted(summary["rules"], key=lambda r: -r["seconds"])[:5]
@@ -105,6 +121,7 @@ def bench(contacts: int, args: argparse.Namespace) -> dict[str, object]:
         "contacts": contacts,
         "rows": rows,
         "floor": floor,
+        "joins": joins,
         "audit": full,
         "subset": subset,
         "peer": peer,
@@ -118,13 +135,15 @@ def mib(n: int) -> str:
 
 def report(results: list[dict[str, object]]) -> str:
     lines = [
-        "| contacts | rows | floor | audit (31 rules) | audit / floor | audit subset | pandas subset | pandas / audit | peak RSS floor · audit · pandas |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| contacts | rows | floor | join floor | audit (31 rules) | audit / floor | audit / join floor "
+        "| audit subset | pandas subset | pandas / audit | peak RSS floor · audit · pandas |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
-        floor, audit, subset, peer = r["floor"], r["audit"], r["subset"], r["peer"]
+        floor, joins, audit, subset, peer = r["floor"], r["joins"], r["audit"], r["subset"], r["peer"]
         lines.append(
-            f"| {r['contacts']:,} | {r['rows']:,} | {floor[0]:.1f} s | {audit[0]:.1f} s | {audit[0] / floor[0]:.2f}× "
+            f"| {r['contacts']:,} | {r['rows']:,} | {floor[0]:.1f} s | {joins[0]:.1f} s | {audit[0]:.1f} s "
+            f"| {audit[0] / floor[0]:.2f}× | {audit[0] / joins[0]:.2f}× "
             f"| {subset[0]:.1f} s | {peer[0]:.1f} s | {peer[0] / subset[0]:.1f}× "
             f"| {mib(floor[1])} · {mib(audit[1])} · {mib(peer[1])} |"
         )
