@@ -66,6 +66,18 @@ def test_publishes_html_notebook_and_artifacts_sanitized(tmp_path: Path) -> None
     assert "Content-Security-Policy" in html
 
 
+def test_kernel_traffic_is_encrypted(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    nb = _notebook(
+        tmp_path / "nb.ipynb",
+        "from ipykernel.connect import get_connection_info\n"
+        "print('encrypted' if get_connection_info(unpack=True).get('curve_publickey') else 'plain')",
+    )
+    render_report(nb, {}, tmp_path / "out", "report.html")
+    executed = nbformat.read(tmp_path / "out" / "report.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"].strip() == "encrypted"
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_unknown_parameter_is_refused_before_any_kernel(tmp_path: Path) -> None:
     nb = _notebook(tmp_path / "nb.ipynb", "raise SystemError('must not run')")
     with pytest.raises(ReportError, match="has no parameter nmae"):

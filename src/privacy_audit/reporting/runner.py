@@ -40,6 +40,9 @@ from typing import Protocol
 import nbformat
 import pyarrow as pa
 import pyarrow.parquet as pq
+import zmq
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 
 from privacy_audit.findings import atomic_directory
 from privacy_audit.reporting.html_export import check_self_contained, to_html
@@ -56,6 +59,18 @@ class ReportError(Exception):
     def __init__(self, message: str, *, cell: int | None = None, ename: str | None = None) -> None:
         super().__init__(message)
         self.cell, self.ename = cell, ename
+
+
+class _EncryptedKernelManager(AsyncKernelManager):
+    """Kernel traffic encrypted with CurveZMQ when pyzmq and the kernel support it.
+
+    Notebooks read the export and print what they computed; over plain local TCP any process on
+    the machine could listen. Encrypted, ipykernel also stops warning on every nightly run.
+    """
+
+    @default("transport_encryption")
+    def _auto_encryption(self) -> str:
+        return "auto" if zmq.has("curve") else "disabled"
 
 
 class TextScanner(Protocol):
@@ -99,6 +114,7 @@ def render_report(
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 log_output=False,
+                kernel_manager_class=_EncryptedKernelManager,
             )
         except Exception as exc:  # every failure (cell error, timeout, dead kernel) names the cell
             raise _cell_error(notebook, executed, exc) from None
