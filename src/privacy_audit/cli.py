@@ -7,10 +7,12 @@ the CLI prints or exits.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +21,11 @@ from rich.table import Table
 
 from privacy_audit.errors import InputError
 from privacy_audit.rules import REGISTRY, Severity
+
+if TYPE_CHECKING:
+    from privacy_audit.reporting.compliance_run import ComplianceParameters
+    from privacy_audit.reporting.runner import TextScanner
+    from privacy_audit.reporting.trends_publish import TrendParameters
 
 app = typer.Typer(
     help="Prove from a platform export whether the privacy policy's promises are kept.",
@@ -165,6 +172,39 @@ def list_rules(
     out.print(table)
 
 
+@contextmanager
+def report_errors() -> Iterator[None]:
+    """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""
+    from privacy_audit.reporting.runner import ReportError
+
+    try:
+        yield
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except ReportError as exc:  # a cell's InputError is unusable input too: exit 2, like `audit`
+        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+
+
+def publish(
+    notebook: str,
+    params: ComplianceParameters | TrendParameters,
+    html_name: str,
+    cell_timeout: int,
+    scanner: TextScanner,
+) -> Path:
+    """Run one report notebook with validated parameters and publish it whole into its out_dir."""
+    from privacy_audit.reporting.runner import notebook_path, render_report
+
+    return render_report(
+        notebook_path(notebook),
+        params.notebook_parameters(),
+        params.out_dir,
+        html_name,
+        cell_timeout=cell_timeout,
+        scanner=scanner,
+    )
+
+
 @report_app.command("compliance")
 def report_compliance(
     export_dir: Annotated[Path, typer.Option("--export", help="The export directory to audit.")],
@@ -183,10 +223,9 @@ def report_compliance(
     from privacy_audit.findings import check_output_dir
     from privacy_audit.reporting.compliance_run import parameters
     from privacy_audit.reporting.leaks import PERSONAL_KINDS, LeakScanner
-    from privacy_audit.reporting.runner import ReportError, notebook_path, render_report
 
     day = parse_day(as_of)
-    try:
+    with report_errors():
         params = parameters(
             export_dir=export_dir,
             as_of=day,
@@ -198,18 +237,7 @@ def report_compliance(
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
-        html = render_report(
-            notebook_path("compliance_report.ipynb"),
-            params.notebook_parameters(),
-            params.out_dir,
-            "compliance.html",
-            cell_timeout=cell_timeout,
-            scanner=scanner,
-        )
-    except InputError as exc:
-        raise fail(str(exc)) from None
-    except ReportError as exc:  # a cell's InputError is unusable input too: exit 2, like `audit`
-        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+        html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
     out.print(f"compliance report written to {html}")
 
 
@@ -230,10 +258,9 @@ def report_trends(
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.leaks import LeakScanner
-    from privacy_audit.reporting.runner import ReportError, notebook_path, render_report
     from privacy_audit.reporting.trends_publish import parameters
 
-    try:  # parameters, policy and export are all checked before a kernel starts
+    with report_errors():  # parameters, policy and export are all checked before a kernel starts
         params = parameters(
             export_dir=export_dir,
             period_start=period_start,
@@ -243,19 +270,13 @@ def report_trends(
             policy=policy or "",
         )
         load_policy(params.policy)
-        scanner = LeakScanner.from_export(params.export_dir)
-        html = render_report(
-            notebook_path("trends_report.ipynb"),
-            params.notebook_parameters(),
-            params.out_dir,
+        html = publish(
+            "trends_report.ipynb",
+            params,
             "trends.html",
-            cell_timeout=cell_timeout,
-            scanner=scanner,
+            cell_timeout,
+            LeakScanner.from_export(params.export_dir),
         )
-    except InputError as exc:
-        raise fail(str(exc)) from None
-    except ReportError as exc:
-        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
     out.print(f"trend report written to {html}")
 
 
