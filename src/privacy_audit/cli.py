@@ -76,6 +76,7 @@ def audit(
     export_dir: Annotated[
         str,
         typer.Argument(
+            metavar="EXPORT",
             help="The export: a directory of <table>.parquet/.csv files; with --engine spark also"
             " a URI Spark reads (hdfs://, s3a://…).",
         ),
