@@ -48,6 +48,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -113,6 +114,13 @@ for _name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
     PySparkLogger.getLogger(_name).disabled = True
 
 
+class _Footer(NamedTuple):
+    """What the engine reads from a Parquet footer: the Arrow schema and the column statistics."""
+
+    schema: pa.Schema
+    metadata: pq.FileMetaData
+
+
 class SparkEngine(Engine):
     """One SparkSession; each export file is a temporary view, nothing is copied."""
 
@@ -145,6 +153,7 @@ class SparkEngine(Engine):
         self._row_views: dict[str, str] = {}
         self._csv_files: dict[str, SourceFile] = {}
         self._hadoop = HadoopStorage(session)
+        self._footers: dict[str, _Footer] = {}
 
     def storage(self, root: str) -> Storage:
         return self._hadoop if is_uri(root) else LocalStorage()
@@ -152,16 +161,23 @@ class SparkEngine(Engine):
     def null_free_columns(self, source: SourceFile) -> set[str]:
         if source.format != "parquet":
             return set()
-        with self.storage(source.location).open(source.location) as handle:
-            meta = pq.ParquetFile(handle).metadata
-        counts: dict[str, bool] = {}
+        meta = self._footer(source.location).metadata
+        null_free: dict[str, bool] = {}
         for group in range(meta.num_row_groups):
             for index in range(meta.num_columns):
                 column = meta.row_group(group).column(index)
                 stats = column.statistics
                 proved = stats is not None and stats.has_null_count and stats.null_count == 0
-                counts[column.path_in_schema] = counts.get(column.path_in_schema, True) and proved
-        return {name for name, proved in counts.items() if proved}
+                null_free[column.path_in_schema] = null_free.get(column.path_in_schema, True) and proved
+        return {name for name, proved in null_free.items() if proved}
+
+    def _footer(self, location: str) -> _Footer:
+        """A Parquet file's footer, read once through its storage: reading and validation both need it."""
+        if location not in self._footers:
+            with self.storage(location).open(location) as handle:
+                parquet = pq.ParquetFile(handle)
+                self._footers[location] = _Footer(parquet.schema_arrow, parquet.metadata)
+        return self._footers[location]
 
     def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
         uri = _uri(source.location)
@@ -174,7 +190,7 @@ class SparkEngine(Engine):
                 )
             else:
                 base = self.spark.read.parquet(uri)
-                nanos = _nanosecond_columns(self.storage(source.location), source.location)
+                nanos = _nanosecond_columns(self._footer(source.location).schema)
                 frame = _micros(base, nanos)
                 rows = _micros(base.select("*", (F.col("_metadata.row_index") + 1).alias("_row")), nanos)
         except Exception as exc:
@@ -339,10 +355,8 @@ def _plain(uri: str) -> str:
     return re.sub(r"^file:/+", "/", _GLOB.sub(lambda m: m.group(1), uri.replace("\\", "")))
 
 
-def _nanosecond_columns(storage: Storage, location: str) -> dict[str, bool]:
+def _nanosecond_columns(schema: pa.Schema) -> dict[str, bool]:
     """Parquet columns Spark reads as integer nanoseconds → whether they are UTC-adjusted."""
-    with storage.open(location) as handle:
-        schema = pq.read_schema(handle)
     return {
         f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
     }
