@@ -160,24 +160,17 @@ def test_parquet_timestamp_units_and_zones_read_alike(session: SparkSession, tmp
         spark.close()
 
 
-def _spark_query(session: SparkSession, tables: dict[str, pa.Table], sql: str) -> pa.Table:
-    engine = SparkEngine(session=session)
-    try:
-        for name, table in tables.items():
-            engine.register(name, table)
-        return engine.query(sql)
-    finally:
-        engine.close()
-
-
-def _duckdb_query(tables: dict[str, pa.Table], sql: str) -> pa.Table:
-    engine = DuckDBEngine()
-    try:
-        for name, table in tables.items():
-            engine.register(name, table)
-        return engine.query(sql)
-    finally:
-        engine.close()
+def _query_both(session: SparkSession, tables: dict[str, pa.Table], sql: str) -> tuple[list, list]:
+    """``sql`` over ``tables`` on DuckDB, then on Spark, as rows."""
+    answers = []
+    for engine in (DuckDBEngine(), SparkEngine(session=session)):
+        try:
+            for name, table in tables.items():
+                engine.register(name, table)
+            answers.append(engine.query(sql).to_pylist())
+        finally:
+            engine.close()
+    return answers[0], answers[1]
 
 
 def test_interval_text_is_duckdb_s(session: SparkSession) -> None:
@@ -198,10 +191,8 @@ def test_interval_text_is_duckdb_s(session: SparkSession) -> None:
         }
     )
     sql = "SELECT a, b, CAST(a - b AS VARCHAR) AS t FROM pairs ORDER BY a, b"
-    assert (
-        _spark_query(session, {"pairs": pairs}, sql).to_pylist()
-        == _duckdb_query({"pairs": pairs}, sql).to_pylist()
-    )
+    duck, spark = _query_both(session, {"pairs": pairs}, sql)
+    assert spark == duck
 
 
 def test_regular_expressions_match_as_in_duckdb(session: SparkSession) -> None:
@@ -212,10 +203,8 @@ def test_regular_expressions_match_as_in_duckdb(session: SparkSession) -> None:
     patterns = [r"^\d{4}-\d{2}-\d{2}$", r"^[\s\p{Z}]*$", r"\s", r"a.b", r"[]&]", r"[[]", r"\S+ \S+$"]
     columns = ", ".join(f"regexp_matches(t, '{p}') AS m{i}" for i, p in enumerate(patterns))
     sql = f"SELECT t, {columns}, regexp_replace(t, '(\\d+)-', '\\1$', 'g') AS r FROM texts ORDER BY t"
-    assert (
-        _spark_query(session, {"texts": texts}, sql).to_pylist()
-        == _duckdb_query({"texts": texts}, sql).to_pylist()
-    )
+    duck, spark = _query_both(session, {"texts": texts}, sql)
+    assert spark == duck
 
 
 def test_bad_input_through_spark_is_one_clear_line(session: SparkSession, tmp_path: Path) -> None:
