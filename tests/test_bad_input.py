@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from handmade import make_export
 from privacy_audit.cli import app
+from privacy_audit.engine.storage import LocalStorage
 
 runner = CliRunner()
 SECRET = "jane.doe@example.com"
@@ -231,6 +233,44 @@ def test_failed_run_leaves_no_output(csv_export: Path, tmp_path: Path) -> None:
     assert code == 2
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize("kind", ["directory", "broken link"])
+def test_table_name_that_is_not_a_file(csv_export: Path, tmp_path: Path, kind: str) -> None:
+    """An optional table whose file is unusable is an error, never silently "absent"."""
+    staff = csv_export / "staff.csv"
+    if kind == "directory":
+        staff.mkdir()
+    else:
+        staff.symlink_to(tmp_path / "gone.csv")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "staff.csv", "table staff as a file")
+    assert not (tmp_path / "out").exists()
+
+
+def test_csv_unreadable_after_discovery(
+    csv_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def vanished(self: LocalStorage, location: str) -> BinaryIO:
+        raise FileNotFoundError(2, "No such file or directory", location)
+
+    monkeypatch.setattr(LocalStorage, "open", vanished)
+    assert_one_clear_line(*audit(csv_export, tmp_path), "accounts.csv", "a readable file", "No such file")
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_unreadable_before_its_digest(
+    csv_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digests are computed while the rules run: a file lost meanwhile stops the run, no output."""
+
+    def vanished(self: LocalStorage, location: str) -> str:
+        raise FileNotFoundError(2, "No such file or directory", location)
+
+    monkeypatch.setattr(LocalStorage, "sha256", vanished)
+    code, stderr = audit(csv_export, tmp_path)
+    assert code == 2 and "Traceback" not in stderr
+    assert "accounts.csv: expected a file that stays readable until the audit ends (No such file" in stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_memory_limit_not_a_size(csv_export: Path, tmp_path: Path) -> None:

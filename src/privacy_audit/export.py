@@ -87,7 +87,18 @@ class Export:
 
     @property
     def digests(self) -> dict[str, str]:
-        return {name: future.result() for name, future in self._hashing.items()}
+        """Each file's SHA-256; a file that became unreadable meanwhile is unusable input."""
+        digests = {}
+        for name, future in self._hashing.items():
+            try:
+                digests[name] = future.result()
+            except OSError as exc:
+                location = self.sources[name.rpartition(".")[0]].location
+                raise InputError(
+                    location,
+                    expected=f"a file that stays readable until the audit ends ({exc.strerror or exc})",
+                ) from None
+        return digests
 
 
 def discover(root: str, storage: Storage) -> tuple[dict[str, SourceFile], list[str], dict[str, int]]:
@@ -105,9 +116,13 @@ def discover(root: str, storage: Storage) -> tuple[dict[str, SourceFile], list[s
     ignored: list[str] = []
     for entry in entries:
         table, _, fmt = entry.name.rpartition(".")
-        if fmt not in FORMATS or table not in TABLES or not entry.is_file:
+        if fmt not in FORMATS or table not in TABLES:
             ignored.append(entry.name)
             continue
+        if not entry.is_file:  # never skip a table as absent when its file is there but unusable
+            raise InputError(
+                entry.location, expected=f"table {table} as a file (found a directory or a broken link)"
+            )
         if table in sources:
             raise InputError(
                 entry.location, expected=f"one file for table {table} (found {sources[table].name} too)"
@@ -184,6 +199,8 @@ def _csv_header(storage: Storage, source: SourceFile) -> list[str]:
             header = next(csv.reader(handle), [])
     except UnicodeDecodeError:
         raise InputError(source.location, row=0, expected="UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(source.location, expected=f"a readable file ({exc.strerror or exc})") from None
     except csv.Error:
         raise InputError(source.location, row=0, expected="a well-formed CSV header row") from None
     if not header or any(not name.strip() for name in header):

@@ -50,16 +50,22 @@ class HadoopStorage(Storage):
 
     def open(self, location: str) -> BinaryIO:
         fs, path = self._resolve(location)
-        raw = _JavaStream(fs.open(path), fs.getFileStatus(path).getLen())
+        try:
+            raw = _JavaStream(fs.open(path), fs.getFileStatus(path).getLen())
+        except Py4JJavaError as exc:
+            raise OSError(_reason(exc)) from None
         return io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[return-value]
 
     def sha256(self, location: str) -> str:
         fs, path = self._resolve(location)
-        stream = fs.open(path)
         try:
-            return self._jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream)
-        finally:
-            stream.close()
+            stream = fs.open(path)
+            try:
+                return self._jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream)
+            finally:
+                stream.close()
+        except Py4JJavaError as exc:
+            raise OSError(_reason(exc)) from None
 
 
 class _JavaStream(io.RawIOBase):
@@ -76,7 +82,10 @@ class _JavaStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._stream.readNBytes(len(buffer))
+        try:
+            data = self._stream.readNBytes(len(buffer))
+        except Py4JJavaError as exc:
+            raise OSError(_reason(exc)) from None
         buffer[: len(data)] = data
         return len(data)
 

@@ -51,10 +51,10 @@ class Storage(ABC):
 
     @abstractmethod
     def open(self, location: str) -> BinaryIO:
-        """The file's bytes as a seekable binary stream."""
+        """The file's bytes as a seekable binary stream; ``OSError`` when it cannot be read."""
 
     def sha256(self, location: str) -> str:
-        """The SHA-256 of the file's bytes, read once in 1 MiB blocks."""
+        """The SHA-256 of the file's bytes, read once in 1 MiB blocks; ``OSError`` as ``open``."""
         digest = hashlib.sha256()
         with self.open(location) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
