@@ -331,3 +331,18 @@ def test_hand_written_spark_variant_runs_on_spark_only(session: SparkSession, tm
             engine.close()
     assert details["duckdb"].column("detail").to_pylist() == ["duckdb"]
     assert details["spark"].column("detail").to_pylist() == ["spark"]
+
+
+def test_asof_join_is_refused_not_mistranslated(session: SparkSession, tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "US"}]})
+    rule = ad_hoc_rule(
+        "accounts",
+        "SELECT a.account_id AS record_id, 'x' AS detail FROM accounts a "
+        "ASOF LEFT JOIN accounts b ON b.account_id = a.account_id AND a.created_at >= b.created_at",
+    )
+    engine = SparkEngine(session=session)
+    try:
+        result = run_rule(engine, open_export(export, engine), rule, {})
+    finally:
+        engine.close()
+    assert result.status == "error" and "lead(t)" in (result.reason or "")

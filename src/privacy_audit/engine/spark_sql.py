@@ -13,16 +13,15 @@ engines disagree on meaning rather than on spelling, is rewritten here on the sy
   ("30 days 14:00:00"); both operands must be timestamps.
 - ``list_sum`` (integers) becomes ``aggregate``; ``list[i:j]`` becomes ``slice`` (1-based,
   positive bounds).
-- ``ASOF [LEFT] JOIN … ON keys AND l.t >= r.u`` (or ``>``) becomes an ordinary join on the
-  right rows' validity intervals ``[u, next u)``, from ``lead`` over the keys: one match per left
-  row, even when right rows tie.
 - Regular expressions given as literals are rewritten from RE2 (DuckDB) to Java semantics:
   ``$`` is the end of the text (``\\z``), ``\\s`` is ``[\\t\\n\\f\\r ]`` (Java's adds \\x0B), ``.`` stops
   only at ``\\n`` (``(?d)``), ``[`` and ``&`` inside a class are literal, and replacements use
   ``$1`` for DuckDB's ``\\1``. Patterns held in columns are passed as they are.
 
 What cannot be translated exactly raises ``TranslationError`` (the rule then reports status
-``error``) rather than giving a different answer.
+``error``) rather than giving a different answer — ASOF joins among them: Spark has none, and
+the catalogue writes "the row in force" as a join on each row's span ``[t, lead(t))``, which
+both engines run as it is (see ``rules/consent.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from sqlglot import exp
 _SPARK = "spark"
 _NTZ = exp.DataType.build("TIMESTAMP_NTZ", dialect=_SPARK)
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
-_ASOF_NEXT = "__asof_next"
 _RE2_SPACE = r"\t\n\f\r "
 
 # DuckDB interval constructors: name → Spark call template on the argument x.
@@ -263,45 +261,12 @@ def _bracket(node: exp.Bracket, _: Mapping[str, object]) -> exp.Expression:
 
 
 def _asof(node: exp.Join, _: Mapping[str, object]) -> exp.Expression:
-    """ASOF join → join on the right rows' validity interval [u, next u) within their keys."""
-    if (node.text("method") or "").upper() != "ASOF":
-        return node
-    right, on = node.this, node.args["on"]
-    alias = right.alias_or_name
-    keys: list[str] = []
-    left_t = right_u = None
-    strict = False
-    for cond in on.flatten() if isinstance(on, exp.And) else [on]:
-        mine = [c for c in (cond.this, cond.expression) if _of(c, alias)]
-        if len(mine) != 1:
-            raise TranslationError("each ASOF condition must compare one plain column of the right side")
-        if isinstance(cond, exp.EQ):
-            keys.append(mine[0].name)
-        elif isinstance(cond, (exp.GTE, exp.GT, exp.LTE, exp.LT)) and left_t is None:
-            right_first = mine[0] is cond.this
-            left_t, right_u = (cond.expression, cond.this) if right_first else (cond.this, cond.expression)
-            if isinstance(cond, (exp.LTE, exp.LT)) != right_first:
-                raise TranslationError("only backward ASOF joins (left.t >= right.u) are translated")
-            strict = isinstance(cond, (exp.GT, exp.LT))
-        else:
-            raise TranslationError("an ASOF join takes equalities and one inequality")
-    if left_t is None or right_u is None:
-        raise TranslationError("an ASOF join needs one inequality between left and right")
-    partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
-    window = f"lead({right_u.name}) OVER ({partition}ORDER BY {right_u.name}) AS {_ASOF_NEXT}"
-    source = right.copy()
-    source.set("alias", None)
-    inner = sqlglot.select("*", window, dialect=_SPARK).from_(source)
-    node.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
-    nxt = exp.column(_ASOF_NEXT, table=alias)
-    before_next = (exp.LTE if strict else exp.LT)(this=left_t.copy(), expression=nxt)
-    node.set("on", exp.and_(on, exp.or_(exp.Is(this=nxt.copy(), expression=exp.Null()), before_next)))
-    node.set("method", None)
+    """Refuse ASOF joins: the catalogue spells "in force at" as a join on lead() spans instead."""
+    if (node.text("method") or "").upper() == "ASOF":
+        raise TranslationError(
+            "an ASOF join has no Spark equivalent; join on the row's span [t, lead(t)) instead"
+        )
     return node
-
-
-def _of(node: exp.Expression, alias: str) -> bool:
-    return isinstance(node, exp.Column) and node.table == alias
 
 
 def _template(spark_sql: str, **parts: exp.Expression) -> exp.Expression:

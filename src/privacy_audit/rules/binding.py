@@ -51,11 +51,15 @@ def parameters(policy: Policy, as_of: date) -> dict[str, object]:
     """Every ``$name`` a rule may use."""
     start = datetime(as_of.year, as_of.month, as_of.day)
     grace = ("days", policy.deletion_grace_days)
+    orders = policy.order_retention_years
     return {
         "as_of": start,
         "deletion_grace_days": policy.deletion_grace_days,
-        "order_retention_default_years": policy.order_retention_years.default,
-        "order_cutoff_default": cutoff(start, [("years", policy.order_retention_years.default), grace]),
+        "order_retention_default_years": orders.default,
+        "order_cutoff_default": cutoff(start, [("years", orders.default), grace]),
+        "order_cutoff_latest": cutoff(
+            start, [("years", min(orders.default, *orders.by_country.values())), grace]
+        ),
         "ticket_retention_years": policy.ticket_retention_years,
         "inactive_after_years": policy.inactive_after_years,
         "reactivation_grace_years": policy.reactivation_grace_years,

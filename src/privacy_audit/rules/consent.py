@@ -2,8 +2,10 @@
 
 "In force at time T" is the latest row recorded at or before T (a row recorded at exactly T
 counts). Rows of one key that share a timestamp are collapsed first into the most restrictive
-of them (ties never grant consent); then one ASOF join finds, for every send or event at once,
-the row in force — never a lookup per row.
+of them (ties never grant consent). Each row is then in force from its own timestamp until the
+next row of its key (``lead``), and one equality join on the key, bounded by that span, finds
+the row in force for every send or event at once — never a lookup per row. (An ASOF join says
+the same, but sorts every event by key and time: at 1M contacts it took twice as long.)
 """
 
 from privacy_audit.rules.registry import rule
@@ -45,9 +47,11 @@ rule(
         """,
     sql=f"""
         WITH prefs AS (
-            SELECT contact_id, topic, updated_at, bool_and(opted_in) AS opted_in
-            FROM communication_preferences
-            GROUP BY contact_id, topic, updated_at
+            SELECT contact_id, topic, updated_at, opted_in,
+                   lead(updated_at) OVER (PARTITION BY contact_id, topic ORDER BY updated_at) AS replaced_at
+            FROM (SELECT contact_id, topic, updated_at, bool_and(opted_in) AS opted_in
+                  FROM communication_preferences
+                  GROUP BY contact_id, topic, updated_at)
         ),
         sends AS (
             SELECT send_id, contact_id, sent_at, kind,
@@ -62,8 +66,9 @@ rule(
                     ELSE printf('%s send of %s on topic %s went out while the contact was opted out of it since %s',
                                 s.kind, {_moment("s.sent_at")}, s.topic, {_moment("p.updated_at")}) END AS detail
         FROM sends s
-        ASOF LEFT JOIN prefs p
-            ON p.contact_id = s.contact_id AND p.topic = s.topic AND s.sent_at >= p.updated_at
+        LEFT JOIN prefs p
+            ON p.contact_id = s.contact_id AND p.topic = s.topic
+           AND s.sent_at >= p.updated_at AND (s.sent_at < p.replaced_at OR p.replaced_at IS NULL)
         WHERE NOT coalesce(p.opted_in, NOT $require_marketing_opt_in)
         """,
     checked=f"SELECT count(*) AS n FROM email_sends WHERE kind IN {_PROMOTIONAL}",
@@ -125,23 +130,31 @@ rule(
         """,
     sql=f"""
         WITH consents AS (
-            SELECT session_id, recorded_at,
-                   bool_and(analytics) AS analytics, bool_and(marketing) AS marketing,
-                   bool_and(personalization) AS personalization, bool_or(do_not_track) AS do_not_track
-            FROM cookie_consents
-            GROUP BY session_id, recorded_at
+            SELECT session_id, recorded_at, analytics, marketing, personalization, do_not_track,
+                   lead(recorded_at) OVER (PARTITION BY session_id ORDER BY recorded_at) AS replaced_at
+            FROM (SELECT session_id, recorded_at,
+                         bool_and(analytics) AS analytics, bool_and(marketing) AS marketing,
+                         bool_and(personalization) AS personalization, bool_or(do_not_track) AS do_not_track
+                  FROM cookie_consents
+                  GROUP BY session_id, recorded_at)
         ),
         judged AS (
+            -- Necessary events are granted rather than filtered out before the join: with the
+            -- filter, DuckDB guesses the events are fewer than the consents and hashes them
+            -- instead (twice the time at 1M contacts).
             SELECT e.event_id, e.contact_id, e.session_id, e.occurred_at, e.tracking_category,
                    c.recorded_at,
-                   coalesce(CASE e.tracking_category WHEN 'analytics' THEN c.analytics
-                                 WHEN 'marketing' THEN c.marketing
-                                 WHEN 'personalization' THEN c.personalization END, false) AS granted,
+                   CASE e.tracking_category WHEN 'necessary' THEN true
+                        ELSE coalesce(CASE e.tracking_category WHEN 'analytics' THEN c.analytics
+                                           WHEN 'marketing' THEN c.marketing
+                                           WHEN 'personalization' THEN c.personalization END, false)
+                   END AS granted,
                    coalesce($honor_do_not_track AND c.do_not_track
                             AND e.tracking_category IN ('marketing', 'personalization'), false) AS blocked
             FROM web_events e
-            ASOF LEFT JOIN consents c ON c.session_id = e.session_id AND e.occurred_at >= c.recorded_at
-            WHERE e.tracking_category IN {_TRACKED}
+            LEFT JOIN consents c
+                ON c.session_id = e.session_id
+               AND e.occurred_at >= c.recorded_at AND (e.occurred_at < c.replaced_at OR c.replaced_at IS NULL)
         )
         SELECT event_id AS record_id, contact_id AS subject_id,
                printf('%s event of %s in session %s %s', tracking_category, {_moment("occurred_at")}, session_id,

@@ -15,7 +15,8 @@ rule(
         come from the partner's `accounts.country` (GB 6, FR 6, AU 5, DE 10, else 7 by
         default), never from `ship_country`. An account under a legal hold active at as_of is
         exempt. The comparison is `order_date < C`, with C the first instant whose deadline
-        has not passed yet, so that whole row groups of old orders are skipped.
+        has not passed yet; orders younger than the shortest retention are dropped while they
+        are read, before any join, and whole row groups of them are skipped.
         """,
     why="""
         §6.1 keeps order records only as long as tax and warranty law require, typically 5 to 7
@@ -36,6 +37,7 @@ rule(
         LEFT JOIN accounts a ON a.account_id = o.account_id
         LEFT JOIN policy_order_retention r ON r.country = a.country
         WHERE o.deleted_at IS NULL AND NOT o._erased
+          AND o.order_date < $order_cutoff_latest  -- no country's deadline is later: read no younger order
           AND o.order_date < coalesce(r.cutoff, $order_cutoff_default)
           AND NOT {hold_active_at("o.account_id", "$as_of")}
         """,
