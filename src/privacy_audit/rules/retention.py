@@ -71,7 +71,8 @@ rule(
         FROM orders o
         LEFT JOIN accounts a ON a.account_id = o.account_id
         LEFT JOIN policy_order_retention r ON r.country = a.country
-        WHERE least(o.anonymized_at, o.deleted_at)
+        WHERE (o.anonymized_at IS NOT NULL OR o.deleted_at IS NOT NULL)  -- read no unerased order further
+          AND least(o.anonymized_at, o.deleted_at)
               < o.order_date + to_years(CAST(coalesce(r.years, $order_retention_default_years) AS INTEGER))
         """,
 )
