@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import NoReturn
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -247,13 +247,15 @@ def test_table_name_that_is_not_a_file(csv_export: Path, tmp_path: Path, kind: s
     assert not (tmp_path / "out").exists()
 
 
+def _vanished(self: LocalStorage, location: str) -> NoReturn:
+    """A storage call on a file that was deleted after the export was listed."""
+    raise FileNotFoundError(2, "No such file or directory", location)
+
+
 def test_csv_unreadable_after_discovery(
     csv_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def vanished(self: LocalStorage, location: str) -> BinaryIO:
-        raise FileNotFoundError(2, "No such file or directory", location)
-
-    monkeypatch.setattr(LocalStorage, "open", vanished)
+    monkeypatch.setattr(LocalStorage, "open", _vanished)
     assert_one_clear_line(*audit(csv_export, tmp_path), "accounts.csv", "a readable file", "No such file")
     assert not (tmp_path / "out").exists()
 
@@ -262,11 +264,7 @@ def test_file_unreadable_before_its_digest(
     csv_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Digests are computed while the rules run: a file lost meanwhile stops the run, no output."""
-
-    def vanished(self: LocalStorage, location: str) -> str:
-        raise FileNotFoundError(2, "No such file or directory", location)
-
-    monkeypatch.setattr(LocalStorage, "sha256", vanished)
+    monkeypatch.setattr(LocalStorage, "sha256", _vanished)
     code, stderr = audit(csv_export, tmp_path)
     assert code == 2 and "Traceback" not in stderr
     assert "accounts.csv: expected a file that stays readable until the audit ends (No such file" in stderr

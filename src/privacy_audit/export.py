@@ -89,13 +89,12 @@ class Export:
     def digests(self) -> dict[str, str]:
         """Each file's SHA-256; a file that became unreadable meanwhile is unusable input."""
         digests = {}
-        for name, future in self._hashing.items():
+        for source in self.sources.values():
             try:
-                digests[name] = future.result()
+                digests[source.name] = self._hashing[source.name].result()
             except OSError as exc:
-                location = self.sources[name.rpartition(".")[0]].location
                 raise InputError(
-                    location,
+                    source.location,
                     expected=f"a file that stays readable until the audit ends ({exc.strerror or exc})",
                 ) from None
         return digests

@@ -11,6 +11,8 @@ bytes stream from storage to the driver once and never cross into Python.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from py4j.protocol import Py4JJavaError
@@ -28,14 +30,12 @@ class HadoopStorage(Storage):
 
     def _resolve(self, location: str) -> tuple[Any, Any]:
         path = self._jvm.org.apache.hadoop.fs.Path(location)
-        try:
+        with _as_os_error():
             return path.getFileSystem(self._conf), path
-        except Py4JJavaError as exc:
-            raise OSError(_reason(exc)) from None
 
     def entries(self, root: str) -> list[Entry]:
         fs, path = self._resolve(root)
-        try:
+        with _as_os_error():
             if not fs.exists(path):
                 raise FileNotFoundError(root)
             if not fs.getFileStatus(path).isDirectory():
@@ -44,28 +44,22 @@ class HadoopStorage(Storage):
                 Entry(s.getPath().getName(), s.getPath().toString(), s.isFile(), s.getLen())
                 for s in fs.listStatus(path)
             ]
-        except Py4JJavaError as exc:
-            raise OSError(_reason(exc)) from None
         return sorted(found, key=lambda e: e.name)
 
     def open(self, location: str) -> BinaryIO:
         fs, path = self._resolve(location)
-        try:
+        with _as_os_error():
             raw = _JavaStream(fs.open(path), fs.getFileStatus(path).getLen())
-        except Py4JJavaError as exc:
-            raise OSError(_reason(exc)) from None
         return io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[return-value]
 
     def sha256(self, location: str) -> str:
         fs, path = self._resolve(location)
-        try:
+        with _as_os_error():
             stream = fs.open(path)
             try:
                 return self._jvm.org.apache.commons.codec.digest.DigestUtils.sha256Hex(stream)
             finally:
                 stream.close()
-        except Py4JJavaError as exc:
-            raise OSError(_reason(exc)) from None
 
 
 class _JavaStream(io.RawIOBase):
@@ -82,10 +76,8 @@ class _JavaStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        try:
+        with _as_os_error():
             data = self._stream.readNBytes(len(buffer))
-        except Py4JJavaError as exc:
-            raise OSError(_reason(exc)) from None
         buffer[: len(data)] = data
         return len(data)
 
@@ -101,6 +93,15 @@ class _JavaStream(io.RawIOBase):
         if not self.closed:
             self._stream.close()
         super().close()
+
+
+@contextmanager
+def _as_os_error() -> Iterator[None]:
+    """A Java failure inside becomes an ``OSError``, as the ``Storage`` interface promises."""
+    try:
+        yield
+    except Py4JJavaError as exc:
+        raise OSError(_reason(exc)) from None
 
 
 def _reason(exc: Py4JJavaError) -> str:
