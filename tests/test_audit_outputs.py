@@ -17,7 +17,7 @@ from privacy_audit.audit import run_audit, run_rule
 from privacy_audit.cli import app
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
-from privacy_audit.findings import FINDINGS_SCHEMA
+from privacy_audit.outputs.findings import FINDINGS_SCHEMA
 
 
 def sha256(path: Path) -> str:

@@ -13,7 +13,7 @@ import pyarrow as pa
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import EngineError
 from privacy_audit.export import Export, open_export
-from privacy_audit.findings import FINDINGS_SCHEMA, findings_table
+from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.rules import REGISTRY, Rule
 from privacy_audit.rules.binding import lookups, parameters

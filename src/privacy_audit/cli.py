@@ -23,9 +23,9 @@ from privacy_audit.errors import InputError
 from privacy_audit.rules import REGISTRY, Severity
 
 if TYPE_CHECKING:
-    from privacy_audit.reporting.compliance_run import ComplianceParameters
-    from privacy_audit.reporting.runner import TextScanner
-    from privacy_audit.reporting.trends_publish import TrendParameters
+    from privacy_audit.reporting.common.runner import TextScanner
+    from privacy_audit.reporting.compliance.run import ComplianceParameters
+    from privacy_audit.reporting.trends.publish import TrendParameters
 
 app = typer.Typer(
     help="Prove from a platform export whether the privacy policy's promises are kept.",
@@ -112,7 +112,7 @@ def audit(
     from privacy_audit.audit import run_audit, select_rules
     from privacy_audit.engine import make_engine
     from privacy_audit.engine.base import EngineError
-    from privacy_audit.findings import atomic_directory, check_output_dir, write_outputs
+    from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
     from privacy_audit.progress import RuleProgress, print_summary
 
     day = parse_day(as_of)
@@ -176,7 +176,7 @@ def list_rules(
 @contextmanager
 def report_errors() -> Iterator[None]:
     """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""
-    from privacy_audit.reporting.runner import ReportError
+    from privacy_audit.reporting.common.runner import ReportError
 
     try:
         yield
@@ -194,7 +194,7 @@ def publish(
     scanner: TextScanner,
 ) -> Path:
     """Run one report notebook with validated parameters and publish it whole into its out_dir."""
-    from privacy_audit.reporting.runner import notebook_path, render_report
+    from privacy_audit.reporting.common.runner import notebook_path, render_report
 
     return render_report(
         notebook_path(notebook),
@@ -221,9 +221,9 @@ def report_compliance(
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
-    from privacy_audit.findings import check_output_dir
-    from privacy_audit.reporting.compliance_run import parameters
-    from privacy_audit.reporting.leaks import PERSONAL_KINDS, LeakScanner
+    from privacy_audit.outputs.findings import check_output_dir
+    from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+    from privacy_audit.reporting.compliance.run import parameters
 
     day = parse_day(as_of)
     with report_errors():
@@ -258,8 +258,8 @@ def report_trends(
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
     from privacy_audit.policy import load_policy
-    from privacy_audit.reporting.leaks import LeakScanner
-    from privacy_audit.reporting.trends_publish import parameters
+    from privacy_audit.reporting.common.leaks import LeakScanner
+    from privacy_audit.reporting.trends.publish import parameters
 
     with report_errors():  # parameters, policy and export are all checked before a kernel starts
         params = parameters(

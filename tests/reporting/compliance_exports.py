@@ -17,7 +17,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from handmade import make_export
 from privacy_audit.contract import TABLES, TEXT
-from privacy_audit.reporting.runner import KERNEL_NAME
+from privacy_audit.reporting.common.runner import KERNEL_NAME
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

@@ -15,9 +15,11 @@ from PIL import Image
 
 from handmade import make_export
 from privacy_audit.errors import InputError
-from privacy_audit.reporting import compliance, compliance_run, measures
-from privacy_audit.reporting.compliance_run import ComplianceRun
-from privacy_audit.reporting.policy_text import load_policy_text, parse_policy_text
+from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance import run as compliance_run
+from privacy_audit.reporting.compliance import sections as compliance
+from privacy_audit.reporting.compliance.policy_text import load_policy_text, parse_policy_text
+from privacy_audit.reporting.compliance.run import ComplianceRun
 
 AS_OF = "2026-11-01"
 TABLES = {

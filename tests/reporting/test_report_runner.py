@@ -9,9 +9,9 @@ import pytest
 from compliance_exports import ensure_kernel
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from privacy_audit.reporting import runner
-from privacy_audit.reporting.html_export import check_self_contained
-from privacy_audit.reporting.runner import ReportError, render_report
+from privacy_audit.reporting.common import runner
+from privacy_audit.reporting.common.html_export import check_self_contained
+from privacy_audit.reporting.common.runner import ReportError, render_report
 
 PARAMETERS = 'out_dir = ""\nname = "world"'
 HOSTILE_OUTPUT = """\

@@ -11,7 +11,7 @@ import pytest
 from handmade import make_export
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
-from privacy_audit.reporting.trends import aggregate
+from privacy_audit.reporting.trends.aggregates import aggregate
 
 REGIONS = {"FR": "Western Europe", "US": "North America"}
 Q1 = (date(2024, 1, 1), date(2024, 3, 31))

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trend_cells import cell_table, cells_of, naive, published
 
-from privacy_audit.reporting.disclosure import ROLLED_UP, DisclosureRules, Layout, protect
-from privacy_audit.reporting.trends import LINKED_TOTALS
-from privacy_audit.reporting.verifier import VerificationError, verify
+from privacy_audit.reporting.trends.aggregates import LINKED_TOTALS
+from privacy_audit.reporting.trends.disclosure import ROLLED_UP, DisclosureRules, Layout, protect
+from privacy_audit.reporting.trends.verifier import VerificationError, verify
 
 P = "partners_new_returning"
 RULES = DisclosureRules(k=10, dominance_share=0.8, protection_pct=10)

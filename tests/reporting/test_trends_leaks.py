@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from handmade import make_export
-from privacy_audit.reporting.leaks import PERSONAL_KINDS, LeakScanner
+from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
 
 COMPANY = "Maison Lumière Joaillerie SARL"
 EMAIL = "claire.dubois@lumiere-joaillerie.fr"

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from handmade import make_export
 from privacy_audit.cli import app
 from privacy_audit.errors import InputError
-from privacy_audit.reporting import trends_publish, trends_report
-from privacy_audit.reporting.disclosure import Disclosed
-from privacy_audit.reporting.trends_publish import (
+from privacy_audit.reporting.trends import publish as trends_publish
+from privacy_audit.reporting.trends import sections as trends_report
+from privacy_audit.reporting.trends.disclosure import Disclosed
+from privacy_audit.reporting.trends.publish import (
     PublicationError,
     TrendPublication,
     parameters,
@@ -176,7 +177,7 @@ def test_an_output_inside_the_export_is_refused(export: Path) -> None:
 def test_cli_rejects_bad_parameters_before_any_kernel(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import privacy_audit.reporting.runner as runner
+    import privacy_audit.reporting.common.runner as runner
 
     monkeypatch.setattr(runner, "render_report", lambda *a, **k: pytest.fail("a kernel was started"))
     args = ["report", "trends", "--export", str(export), "--out", str(tmp_path / "out")]
@@ -219,7 +220,7 @@ def test_cli_publishes_parquet_html_and_notebook(report: Path) -> None:
 def test_a_failing_notebook_exits_1_and_names_the_cell(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import privacy_audit.reporting.runner as runner
+    import privacy_audit.reporting.common.runner as runner
 
     def failed(*args: object, **kwargs: object) -> None:
         raise runner.ReportError(

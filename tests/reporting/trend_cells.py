@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 
-from privacy_audit.reporting.disclosure import PUBLICATION_SCHEMA
-from privacy_audit.reporting.trends import CELL_SCHEMA
+from privacy_audit.reporting.trends.aggregates import CELL_SCHEMA
+from privacy_audit.reporting.trends.disclosure import PUBLICATION_SCHEMA
 
 Contribution = tuple[str, str, str | None, str, str, float]
 

@@ -20,7 +20,7 @@ from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 
-from privacy_audit.reporting.html import CSS
+from privacy_audit.reporting.common.html import CSS
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _TEMPLATE_NAME = "privacy-audit-report.html.j2"

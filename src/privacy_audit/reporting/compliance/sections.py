@@ -9,11 +9,11 @@ value is read from the export beyond counts for the charts.
 from __future__ import annotations
 
 from privacy_audit.audit import RuleResult
-from privacy_audit.findings import SEVERITIES
-from privacy_audit.reporting import measures
-from privacy_audit.reporting.charts import Panel, severity_over_time, stacked_panels
-from privacy_audit.reporting.compliance_run import ComplianceRun
-from privacy_audit.reporting.html import Section, esc, severity_badge, table, tag, with_code
+from privacy_audit.outputs.findings import SEVERITIES
+from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
+from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, with_code
+from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import Severity
 
 STATUSES = ("pass", "fail", "skipped", "error")

@@ -30,10 +30,10 @@ from privacy_audit.engine import make_engine
 from privacy_audit.errors import InputError
 from privacy_audit.export import open_export
 from privacy_audit.policy import load_policy
-from privacy_audit.reporting.disclosure import Disclosed, DisclosureRules, Layout, protect
-from privacy_audit.reporting.leaks import LeakScanner
-from privacy_audit.reporting.trends import BREAKDOWNS, LINKED_TOTALS, aggregate
-from privacy_audit.reporting.verifier import VerificationError, verify
+from privacy_audit.reporting.common.leaks import LeakScanner
+from privacy_audit.reporting.trends.aggregates import BREAKDOWNS, LINKED_TOTALS, aggregate
+from privacy_audit.reporting.trends.disclosure import Disclosed, DisclosureRules, Layout, protect
+from privacy_audit.reporting.trends.verifier import VerificationError, verify
 
 OUTPUT = "trends.parquet"
 LAYOUT = Layout({b.name: b.partition for b in BREAKDOWNS if b.partition}, LINKED_TOTALS)

@@ -18,9 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from privacy_audit import __version__
-from privacy_audit.reporting.html import Chart, Section, esc, table, tag
-from privacy_audit.reporting.trends import ALL, COLLECTIONS, FUNNEL, FUNNEL_STEPS, PARTNERS, SALES
-from privacy_audit.reporting.trends_publish import TrendPublication, parameters, publish_trends
+from privacy_audit.reporting.common.html import Chart, Section, esc, table, tag
+from privacy_audit.reporting.trends.aggregates import ALL, COLLECTIONS, FUNNEL, FUNNEL_STEPS, PARTNERS, SALES
+from privacy_audit.reporting.trends.publish import TrendPublication, parameters, publish_trends
 
 HIDDEN = "—"
 HIDDEN_COLOUR = "#cfd8dc"

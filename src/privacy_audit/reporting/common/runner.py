@@ -16,7 +16,7 @@ API::
   An existing folder is replaced only when it is empty or holds a previous ``html_name``.
 - ``cell_timeout``: seconds any one cell may run.
 - ``scanner``: anything with ``scan_text(text) -> list[str]`` (leak descriptions), e.g.
-  ``privacy_audit.reporting.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
+  ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
   scanned (images excepted) and one finding aborts the publication.
 
 Raises ``ReportError`` (with ``cell`` and ``ename`` when a cell failed) and never leaves a
@@ -44,8 +44,8 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-from privacy_audit.findings import atomic_directory
-from privacy_audit.reporting.html_export import check_self_contained, to_html
+from privacy_audit.outputs.findings import atomic_directory
+from privacy_audit.reporting.common.html_export import check_self_contained, to_html
 
 KERNEL_NAME = "privacy-audit"
 REGISTER_KERNEL = f'python -m ipykernel install --user --name {KERNEL_NAME} --display-name "{KERNEL_NAME}"'
@@ -143,7 +143,7 @@ def render_report(
 
 def notebook_path(name: str) -> Path:
     """A report notebook of the source tree (``notebooks/`` beside ``src/``)."""
-    path = Path(__file__).resolve().parents[3] / "notebooks" / name
+    path = Path(__file__).resolve().parents[4] / "notebooks" / name
     if not path.is_file():
         raise ReportError(f"report notebook {path} not found (the notebooks ship with the source tree)")
     return path

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.errors import InputError
-from privacy_audit.findings import check_output_dir, summary, write_outputs
-from privacy_audit.reporting.policy_text import PolicyText, load_policy_text
+from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
+from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 
 
 class ComplianceParameters(BaseModel):

@@ -27,7 +27,7 @@ from itertools import combinations
 import pyarrow as pa
 
 from privacy_audit.engine.base import Engine
-from privacy_audit.reporting.disclosure import PUBLICATION_SCHEMA
+from privacy_audit.reporting.trends.disclosure import PUBLICATION_SCHEMA
 
 ALL = "ALL"
 UNKNOWN = "(unknown)"

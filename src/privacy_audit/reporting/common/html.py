@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from privacy_audit.findings import SEVERITIES
+from privacy_audit.outputs.findings import SEVERITIES
 
 # Styling for the classes below; the runner puts it in the report's <head> (inline attributes
 # would be stripped by the sanitizer, which allows no style attribute).

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from privacy_audit.reporting.html import Chart
+from privacy_audit.reporting.common.html import Chart
 
 SEVERITY_COLOURS = {"critical": "#7f0000", "high": "#c62828", "medium": "#ffb74d", "low": "#90a4ae"}
 

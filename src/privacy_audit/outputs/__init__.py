@@ -1,0 +1,1 @@
+"""What a run writes: findings.parquet and summary.json, and how every command writes its outputs."""

@@ -1,0 +1,1 @@
+"""The compliance report for auditors: the run (``run``), its sections, charts' measures, policy text."""

@@ -1,0 +1,1 @@
+"""The anonymized trend report: aggregates → disclosure control → independent verifier → publication."""
