@@ -286,8 +286,13 @@ def report_compliance(
         typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
     ] = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option("--sign-key", help="Ed25519 private key (PEM): sign the run's attestation.json."),
+    ] = None,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
+    from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.findings import check_output_dir
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
     from privacy_audit.reporting.compliance.run import parameters
@@ -300,8 +305,11 @@ def report_compliance(
             policy=policy or "",
             out_dir=out_dir,
             previous_summary=previous or "",
+            sign_key=sign_key or "",
         )
         check_output_dir(params.out_dir, params.export_dir)
+        if params.sign_key:
+            load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
