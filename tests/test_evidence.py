@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -361,6 +362,25 @@ def test_the_scanner_would_see_a_personal_value_in_evidence(pristine: tuple[Path
     out, export, _ = pristine
     sarif = (out / "findings.sarif").read_text().replace("orders/O1", f"orders/{SECRET_EMAIL}")
     assert LeakScanner.from_export(export).scan_text(sarif)
+
+
+def test_the_report_manifest_says_who_signed_and_how_to_verify(tmp_path: Path, keys: dict[str, Path]) -> None:
+    from privacy_audit.reporting.compliance import run as compliance_run
+    from privacy_audit.reporting.compliance import sections
+
+    export = _export(tmp_path / "export")
+    run = compliance_run.prepare(
+        str(export), "2026-01-01", "", str(tmp_path / "out"), sign_key=str(keys["private"])
+    )
+    page = sections.manifest(run).html
+    fingerprint = json.loads((tmp_path / "out" / "attestation.dsse.json").read_text())["signatures"][0][
+        "keyid"
+    ]
+    assert fingerprint.startswith("sha256:") and fingerprint in page
+    assert f"privacy-audit verify REPORT_FOLDER --export {export.resolve()} --key PUBLIC_KEY.pem" in page
+    assert verify(str(tmp_path / "out"), "--export", str(export), "--key", str(keys["public"]))[0] == 0
+    unsigned = sections.manifest(dataclasses.replace(run, signature=None)).html
+    assert "attestation.json is unsigned" in unsigned and "--key" not in unsigned
 
 
 PENDING = {
