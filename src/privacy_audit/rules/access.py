@@ -4,7 +4,7 @@ A staff_id of the access log that the staff register does not know has no role a
 activity: its accesses are findings of both ACCESS-ROLE and ACCESS-AFTER-OFFBOARDING.
 """
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 
@@ -23,11 +23,12 @@ _RECENT_ACCESSES = """
             GROUP BY staff_id"""
 
 rule(
-    "ACCESS-ROLE",
-    "high",
-    "5.1",
-    "access_id",
-    "staff_access_log staff",
+    id="ACCESS-ROLE",
+    severity=Severity.high,
+    clauses=("5.1",),
+    key="access_id",
+    tables=("staff_access_log", "staff"),
+    params=("policy_role_tables",),
     what="""
         An access to a table that the staff member's role may not touch under the policy's
         `role_permissions` (a role listing `"*"` may touch every table). Role and table name are
@@ -59,11 +60,11 @@ rule(
 )
 
 rule(
-    "ACCESS-AFTER-OFFBOARDING",
-    "critical",
-    "5.1, 5.3",
-    "access_id",
-    "staff_access_log staff",
+    id="ACCESS-AFTER-OFFBOARDING",
+    severity=Severity.critical,
+    clauses=("5.1", "5.3"),
+    key="access_id",
+    tables=("staff_access_log", "staff"),
     what="""
         An access outside the staff member's period of activity: `accessed_at < active_from`,
         or `accessed_at > active_to` when `active_to` is set. Both bounds are inclusive
@@ -93,11 +94,11 @@ rule(
 )
 
 rule(
-    "ACCESS-EXPORT-UNJUSTIFIED",
-    "medium",
-    "5.1",
-    "access_id",
-    "staff_access_log",
+    id="ACCESS-EXPORT-UNJUSTIFIED",
+    severity=Severity.medium,
+    clauses=("5.1",),
+    key="access_id",
+    tables=("staff_access_log",),
     what="""
         An access with action `export` whose `justification` is blank: NULL, empty, or only
         whitespace (spaces, tabs, line breaks, Unicode spaces).
@@ -121,11 +122,12 @@ rule(
 )
 
 rule(
-    "ACCESS-UNTRAINED",
-    "low",
-    "5.1",
-    "staff_id",
-    "staff staff_access_log",
+    id="ACCESS-UNTRAINED",
+    severity=Severity.low,
+    clauses=("5.1",),
+    key="staff_id",
+    tables=("staff", "staff_access_log"),
+    params=("access_lookback_days", "as_of", "training_valid_months", "access_since", "training_cutoff"),
     what="""
         A staff member active at as_of (`active_from <= as_of` and `active_to` NULL or
         `>= as_of`), with at least one access in the `access_lookback_days` before as_of

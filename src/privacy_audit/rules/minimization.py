@@ -1,6 +1,6 @@
 """Minimization and security (§5.1, §5.2, §10.1): data that should never have been kept."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 
 # A run of digits, possibly grouped by single spaces or dashes.
 _DIGIT_RUN = r"\d+(?:[ -]\d+)*"
@@ -18,11 +18,12 @@ def _luhn(digits: str) -> str:
 
 
 rule(
-    "MIN-UNDECLARED-COLUMN",
-    "medium",
-    "5.1",
-    "table.column",
-    "",
+    id="MIN-UNDECLARED-COLUMN",
+    severity=Severity.medium,
+    clauses=("5.1",),
+    key="table.column",
+    tables=(),
+    params=("policy_data_inventory", "contract_columns"),
     table="export_columns",
     what="""
         A column of an export file that neither the export contract nor the policy's
@@ -50,11 +51,11 @@ rule(
 )
 
 rule(
-    "MIN-CARD-NUMBER",
-    "critical",
-    "5.1",
-    "payment_id",
-    "payments orders",
+    id="MIN-CARD-NUMBER",
+    severity=Severity.critical,
+    clauses=("5.1",),
+    key="payment_id",
+    tables=("payments", "orders"),
     table="payments",
     what="""
         A payment whose `card_number` holds more than four digits (any characters other than
@@ -78,11 +79,11 @@ rule(
 )
 
 rule(
-    "MIN-CARD-IN-TEXT",
-    "high",
-    "5.1, 5.2",
-    "ticket_id",
-    "support_tickets",
+    id="MIN-CARD-IN-TEXT",
+    severity=Severity.high,
+    clauses=("5.1", "5.2"),
+    key="ticket_id",
+    tables=("support_tickets",),
     what="""
         A support ticket whose subject or body holds a Luhn-valid card number of 13 to 19
         digits, written plain or grouped by single spaces or dashes. Within a longer run of
@@ -126,11 +127,12 @@ rule(
 )
 
 rule(
-    "SEC-PASSWORD-STORAGE",
-    "critical",
-    "5.1",
-    "contact_id",
-    "contacts",
+    id="SEC-PASSWORD-STORAGE",
+    severity=Severity.critical,
+    clauses=("5.1",),
+    key="contact_id",
+    tables=("contacts",),
+    params=("policy_password_prefixes",),
     what="""
         A contact whose `password_hash` is set but does not start (case-sensitively) with one
         of the policy's accepted scheme prefixes: bcrypt `$2a$ $2b$ $2y$`, argon2 `$argon2id$
@@ -155,11 +157,12 @@ rule(
 )
 
 rule(
-    "CHILD-MINOR",
-    "high",
-    "10.1",
-    "contact_id",
-    "contacts",
+    id="CHILD-MINOR",
+    severity=Severity.high,
+    clauses=("10.1",),
+    key="contact_id",
+    tables=("contacts",),
+    params=("minimum_age",),
     what="""
         A contact that is not erased, has a `birth_date`, and had not completed
         `minimum_age` years on the date of its `created_at`: `birth_date + minimum_age years >

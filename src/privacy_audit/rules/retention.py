@@ -1,14 +1,15 @@
 """Retention (§6.1) and deletion (§6.2): records kept too long, erased too early or badly."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day, hold_active_at, personal_still_set
 
 rule(
-    "RET-ORDER-OVERDUE",
-    "high",
-    "6.1",
-    "order_id",
-    "orders accounts legal_holds",
+    id="RET-ORDER-OVERDUE",
+    severity=Severity.high,
+    clauses=("6.1",),
+    key="order_id",
+    tables=("orders", "accounts", "legal_holds"),
+    params=("order_retention_default_years", "deletion_grace_days", "order_cutoff_latest", "order_cutoff_default", "as_of", "policy_order_retention"),
     what="""
         An order that is neither erased (its personal columns all NULL) nor deleted, whose
         `order_date + order_retention_years + deletion_grace_days` is before as_of. The years
@@ -44,11 +45,12 @@ rule(
 )
 
 rule(
-    "RET-ORDER-PREMATURE",
-    "high",
-    "6.1, 3.5",
-    "order_id",
-    "orders accounts",
+    id="RET-ORDER-PREMATURE",
+    severity=Severity.high,
+    clauses=("6.1", "3.5"),
+    key="order_id",
+    tables=("orders", "accounts"),
+    params=("order_retention_default_years", "policy_order_retention"),
     what="""
         An order whose earliest of `anonymized_at` / `deleted_at` falls before
         `order_date + order_retention_years` of the partner's country: the record was destroyed
@@ -78,11 +80,12 @@ rule(
 )
 
 rule(
-    "RET-TICKET-OVERDUE",
-    "medium",
-    "6.1",
-    "ticket_id",
-    "support_tickets legal_holds",
+    id="RET-TICKET-OVERDUE",
+    severity=Severity.medium,
+    clauses=("6.1",),
+    key="ticket_id",
+    tables=("support_tickets", "legal_holds"),
+    params=("ticket_retention_years", "deletion_grace_days", "ticket_cutoff", "as_of"),
     what="""
         A closed support ticket that is not erased, whose `closed_at + ticket_retention_years +
         deletion_grace_days` is before as_of, on an account with no legal hold active at as_of.
@@ -107,11 +110,12 @@ rule(
 )
 
 rule(
-    "RET-INACTIVE-ACCOUNT",
-    "medium",
-    "6.1",
-    "account_id",
-    "accounts contacts orders legal_holds",
+    id="RET-INACTIVE-ACCOUNT",
+    severity=Severity.medium,
+    clauses=("6.1",),
+    key="account_id",
+    tables=("accounts", "contacts", "orders", "legal_holds"),
+    params=("inactive_after_years", "reactivation_grace_years", "deletion_grace_days", "inactive_cutoff", "as_of"),
     what="""
         An account whose last activity — the latest of its `created_at`, its contacts'
         `last_login_at` and its orders' `order_date` — plus `inactive_after_years`, then
@@ -148,11 +152,12 @@ rule(
 )
 
 rule(
-    "RET-USAGE-OVERDUE",
-    "low",
-    "2.3, 6.1",
-    "event_id",
-    "web_events",
+    id="RET-USAGE-OVERDUE",
+    severity=Severity.low,
+    clauses=("2.3", "6.1"),
+    key="event_id",
+    tables=("web_events",),
+    params=("usage_retention_months", "deletion_grace_days", "usage_cutoff"),
     what="""
         A web event that is not erased (contact_id, ip_address and user_agent not all NULL)
         whose `occurred_at + usage_retention_months + deletion_grace_days` is before as_of.
@@ -184,11 +189,11 @@ _ERASURE_TABLES = (
 )
 
 rule(
-    "ANON-INCOMPLETE",
-    "high",
-    "6.2",
-    "the row's key",
-    "accounts contacts addresses orders support_tickets",
+    id="ANON-INCOMPLETE",
+    severity=Severity.high,
+    clauses=("6.2",),
+    key="the row's key",
+    tables=("accounts", "contacts", "addresses", "orders", "support_tickets"),
     table="accounts",
     what="""
         A row of accounts, contacts, addresses, orders or support_tickets whose `anonymized_at`
@@ -222,11 +227,11 @@ _HELD_TABLES = (
 )
 
 rule(
-    "LEGAL-HOLD-BREACH",
-    "critical",
-    "6.2",
-    "the row's key",
-    "contacts addresses orders support_tickets legal_holds",
+    id="LEGAL-HOLD-BREACH",
+    severity=Severity.critical,
+    clauses=("6.2",),
+    key="the row's key",
+    tables=("contacts", "addresses", "orders", "support_tickets", "legal_holds"),
     table="contacts",
     what="""
         A contacts, addresses, orders or support_tickets row whose `anonymized_at` or
