@@ -113,7 +113,9 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
     """One rule: skipped when a table it needs is absent, error when its query fails."""
     missing = [t for t in rule.tables if not export.has(t)]
     if missing:
-        return RuleResult(rule, Status.skipped, reason=f"table {', '.join(missing)} is absent from the export")
+        return RuleResult(
+            rule, Status.skipped, reason=f"table {', '.join(missing)} is absent from the export"
+        )
     start = time.perf_counter()
     try:
         rows = engine.query(rule.sql, params)

@@ -146,7 +146,9 @@ class Policy(_Strict):
 
     def inactive_cutoff(self, as_of: date) -> datetime:
         """An account last active before this is due: inactivity, then reactivation grace."""
-        return self._due(as_of, ("years", self.inactive_after_years), ("years", self.reactivation_grace_years))
+        return self._due(
+            as_of, ("years", self.inactive_after_years), ("years", self.reactivation_grace_years)
+        )
 
     def usage_cutoff(self, as_of: date) -> datetime:
         """A web event that occurred before this is overdue for erasure."""

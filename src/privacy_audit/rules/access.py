@@ -130,22 +130,22 @@ rule(
     params=("access_lookback_days", "as_of", "training_valid_months", "access_since", "training_cutoff"),
     what="""
         A staff member active at as_of (`active_from <= as_of` and `active_to` NULL or
-        `>= as_of`), with at least one access in the `access_lookback_days` before as_of
-        (`as_of − days <= accessed_at < as_of`), whose training has lapsed: `last_training_at`
-        NULL, or `last_training_at + training_valid_months < as_of` in calendar months. Trained
-        exactly that many months before as_of is still valid; so, with 12 months and as_of
-        2026-03-01, training on 2025-03-01 00:00 is valid and 2025-02-28 23:59:59 lapsed. The
-        comparison is `last_training_at < C` with C the first instant still valid, exact at
-        month ends (as_of 2026-03-31 and 1 month: 2026-02-28 is lapsed, since 2026-02-28 + 1
-        month = 2026-03-28).
+        `>= as_of`), with at least one access in the `access_lookback_days`
+        ({access_lookback_days}) before as_of (`as_of − days <= accessed_at < as_of`), whose
+        training has lapsed: `last_training_at` NULL, or `last_training_at +
+        training_valid_months < as_of` in calendar months ({training_valid_months}). Trained
+        exactly that many months before as_of is still valid, month ends included: with 1
+        month and as_of 2026-03-31, 2026-02-28 is lapsed, since 2026-02-28 + 1 month =
+        2026-03-28.
         """,
     why="""
         §5.1: "Our team members receive regular training on data security". Staff who handle
         data with lapsed training are the gap that promise is about.
         """,
     example="""
-        As of 2026-03-01, a support agent who read contacts on 2026-02-10 and was last trained
-        2025-01-15 is a finding; trained 2025-03-01 they are not; one whose last access was
+        As of 2026-03-01, with 12 months, training on 2025-03-01 00:00 is valid and
+        2025-02-28 23:59:59 lapsed: a support agent who read contacts on 2026-02-10 and was
+        last trained 2025-01-15 is a finding; trained 2025-03-01 they are not; one whose last access was
         2025-02-01 (more than 365 days ago) is not checked.
         """,
     sql=f"""

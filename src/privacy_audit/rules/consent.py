@@ -38,8 +38,8 @@ rule(
         `communication_preferences` row for that topic with `updated_at <= sent_at`; when two
         rows share that timestamp, opted out wins. A survey send without a topic is taken as
         topic `surveys`. With no row in force (or a marketing send without a topic), the
-        policy's `require_marketing_opt_in` decides: false (the default, an opt-out regime)
-        allows the send, true makes it a finding.
+        policy's `require_marketing_opt_in` decides, here {require_marketing_opt_in}: false (an
+        opt-out regime) allows the send, true makes it a finding.
         """,
     why="""
         §7.2 promises that the preference center and the unsubscribe link work: someone who
@@ -115,8 +115,9 @@ rule(
         An `analytics`, `marketing` or `personalization` web event (never a `necessary` one)
         without consent: no `cookie_consents` row of its session in force at `occurred_at`
         (the latest with `recorded_at <= occurred_at`), or one that does not grant the event's
-        category, or — when the policy's `honor_do_not_track` is true — one with
-        `do_not_track` set while the event is `marketing` or `personalization`. Do-Not-Track
+        category, or — when the policy's `honor_do_not_track` is true (here
+        {honor_do_not_track}) — one with `do_not_track` set while the event is `marketing` or
+        `personalization`. Do-Not-Track
         never blocks `analytics`. Rows of a session with the same `recorded_at` collapse into
         the most restrictive: a category granted only if every tied row grants it, DNT set if
         any sets it.

@@ -29,9 +29,9 @@ rule(
     tables=("policy_versions",),
     params=("notice_days",),
     what="""
-        A major policy version that took effect less than `notice_days` after it was
-        published: `effective_at < published_at + notice_days × 1 day`, exact 24-hour days.
-        Exactly `notice_days` days of notice is enough. Minor versions are not checked.
+        A major policy version that took effect less than `notice_days` ({notice_days}) days
+        after it was published: `effective_at < published_at + notice_days × 1 day`, exact
+        24-hour days. Exactly `notice_days` days of notice is enough. Minor versions are not checked.
         """,
     why="""
         §11.2 promises advance notice, typically 30 days, before significant changes take

@@ -88,7 +88,9 @@ LOOKUPS: dict[str, Callable[[Policy, date], pa.Table]] = {
     "policy_password_prefixes": lambda policy, _as_of: _strings(
         prefix=[p for scheme in policy.password_schemes.values() for p in scheme]
     ),
-    "policy_forbidden_purposes": lambda policy, _as_of: _strings(purpose=list(policy.forbidden_share_purposes)),
+    "policy_forbidden_purposes": lambda policy, _as_of: _strings(
+        purpose=list(policy.forbidden_share_purposes)
+    ),
     "policy_eea_countries": lambda policy, _as_of: _strings(country=list(policy.eea_countries)),
     "policy_adequate_countries": lambda policy, _as_of: _strings(country=list(policy.adequate_countries)),
     "policy_role_tables": _role_tables,

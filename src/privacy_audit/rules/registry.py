@@ -95,7 +95,9 @@ class Rule:
         binds this rule differently, the heading says so rather than showing wrong dates.
         """
         docs = self.docs(policy)
-        example = "Example" if self._binds_like_default(policy) else "Example (with the default policy's numbers)"
+        example = (
+            "Example" if self._binds_like_default(policy) else "Example (with the default policy's numbers)"
+        )
         return (
             f"# {self.id} ({self.severity.value})\n\n"
             f"Policy section {self.clause} · record id: `{self.key}` · tables: "
@@ -108,7 +110,9 @@ class Rule:
     def _binds_like_default(self, policy: Policy) -> bool:
         default, _ = _default_policy()
         mine, theirs = bind(self.params, policy, _PROBE_AS_OF), bind(self.params, default, _PROBE_AS_OF)
-        return mine.values == theirs.values and all(t.equals(theirs.tables[n]) for n, t in mine.tables.items())
+        return mine.values == theirs.values and all(
+            t.equals(theirs.tables[n]) for n, t in mine.tables.items()
+        )
 
 
 def _para(text: str) -> str:

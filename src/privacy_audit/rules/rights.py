@@ -16,12 +16,14 @@ rule(
         B = `completed_at`, or as_of (00:00 UTC) while `completed_at` is NULL, and exact
         24-hour days, the request is late when
 
-        `B > A + request_response_days × 1 day`, unless the extension was notified in time
-        (`extension_notified_at <= A + request_response_days × 1 day`), in which case it is
-        late only when `B > A + request_extended_days × 1 day`.
+        `B > A + request_response_days × 1 day` ({request_response_days} days), unless the
+        extension was notified in time (`extension_notified_at <= A + request_response_days ×
+        1 day`), in which case it is late only when `B > A + request_extended_days × 1 day`
+        ({request_extended_days} days).
 
-        The limit is inclusive: an answer at exactly A + 30 days is on time, one second later
-        is not. An extension notified one second after day 30 does not extend anything.
+        The limit is inclusive: an answer at exactly A + {request_response_days} days is on
+        time, one second later is not. An extension notified one second after day
+        {request_response_days} does not extend anything.
         """,
     why="""
         §7.1 promises to answer every legitimate request within 30 days and, when more time is
@@ -101,7 +103,14 @@ rule(
     severity=Severity.critical,
     clauses=("6.2", "7.3"),
     key="request_id",
-    tables=("privacy_requests", "contacts", "orders", "support_tickets", "web_events", "retention_exceptions"),
+    tables=(
+        "privacy_requests",
+        "contacts",
+        "orders",
+        "support_tickets",
+        "web_events",
+        "retention_exceptions",
+    ),
     what="""
         A deletion request with status `completed` for contact C, after which something of C
         remains: the contacts row of C is not erased (a personal column still set), or an

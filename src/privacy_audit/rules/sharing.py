@@ -18,8 +18,7 @@ rule(
     params=("policy_forbidden_purposes",),
     what="""
         A data share whose purpose (trimmed) is one of the policy's `forbidden_share_purposes`
-        (by default sale, advertising, data_brokerage, third_party_marketing), whoever the
-        recipient is. Purposes compare exactly after trimming.
+        ({forbidden_share_purposes}), whoever the recipient is. Purposes compare exactly after trimming.
         """,
     why="""
         §4.4: "Parure Belle does not sell, rent, or otherwise provide your personal or business

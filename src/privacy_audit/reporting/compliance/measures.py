@@ -71,9 +71,7 @@ def ticket_ages(engine: Engine, policy: Policy, as_of: date) -> tuple[pd.DataFra
         GROUP BY ALL ORDER BY x
     """
     still_open = engine.query("SELECT count(*) AS n FROM support_tickets WHERE closed_at IS NULL")
-    return _frame(engine, sql, policy, as_of), int(
-        still_open.column(0)[0].as_py()
-    )
+    return _frame(engine, sql, policy, as_of), int(still_open.column(0)[0].as_py())
 
 
 def event_ages(engine: Engine, policy: Policy, as_of: date) -> pd.DataFrame:
