@@ -86,7 +86,7 @@ def _grid(cells: pd.DataFrame, index: str, columns: str, order: Sequence[str]) -
     wide = cells.assign(shown=shown).pivot_table(
         index=index, columns=columns, values="shown", aggfunc="first"
     )
-    wide = wide.reindex(columns=list(order)).fillna("0")
+    wide = wide.reindex(columns=list(order)).astype(object).fillna("0")
     return [(str(i), *row) for i, row in zip(wide.index, wide.itertuples(index=False), strict=True)]
 
 
