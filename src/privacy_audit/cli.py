@@ -168,7 +168,7 @@ def audit(
             write_evidence(result, tmp, evidence_formats, signer)
     except InputError as exc:
         raise fail(str(exc)) from None
-    print_summary(result, out)
+    print_summary(result, out_dir, out)
     if fail_on and any(
         Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
     ):
@@ -184,6 +184,7 @@ def list_rules(
 ) -> None:
     """List the rule catalogue, or print one rule's documentation."""
     from privacy_audit.policy import load_policy
+    from privacy_audit.progress import print_rules
 
     try:
         in_force, _ = load_policy(policy)
@@ -195,14 +196,7 @@ def list_rules(
             raise fail(f"unknown rule id {rule_id} (run `privacy-audit rules` for the catalogue)")
         out.print(Markdown(rule.doc(in_force)))
         return
-    table = Table(title=f"{len(REGISTRY)} rules", show_lines=False)
-    table.add_column("rule", no_wrap=True)
-    for column in ("severity", "§", "record id", "what it checks"):
-        table.add_column(column)
-    for rule in REGISTRY.values():
-        first = " ".join(rule.docs(in_force).what.split()).split(". ")[0]
-        table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
-    out.print(table)
+    print_rules(REGISTRY.values(), in_force, out)
 
 
 @app.command("coverage")
