@@ -1,0 +1,32 @@
+"""A notebook run by hand with its defaults reads the bundled demo from any folder and writes to
+a scratch folder, never over the reports of a scheduled run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["trends_report", "compliance_report"])
+def test_defaults_do_not_depend_on_the_working_directory(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells[0]
+    assert "parameters" in cell.metadata.tags
+    defaults: dict[str, object] = {}
+    for folder in (ROOT, ROOT / "notebooks", tmp_path):  # repo root, JupyterLab, anywhere
+        monkeypatch.chdir(folder)
+        namespace: dict[str, object] = {}
+        exec(cell.source, namespace)  # the project's own parameters cell
+        values = {k: namespace[k] for k in ("export_dir", "out_dir")}
+        assert defaults in ({}, values)
+        defaults = values
+    export, out = (Path(str(defaults[k])) for k in ("export_dir", "out_dir"))
+    assert export == ROOT / "data" / "synthetic" / "demo" / "export" and export.is_dir()
+    assert out.is_relative_to(tempfile.gettempdir())
+    assert not out.is_relative_to(ROOT)
