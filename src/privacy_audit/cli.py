@@ -273,6 +273,9 @@ def publish(
         html_name,
         cell_timeout=cell_timeout,
         scanner=scanner,
+        progress=lambda number, of, section: err.print(
+            f"{html_name}: section {number} of {of}, {section}", highlight=False, soft_wrap=True
+        ),
     )
 
 

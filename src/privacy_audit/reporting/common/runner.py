@@ -2,7 +2,8 @@
 
 API::
 
-    render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None) -> Path
+    render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None,
+                  progress=None) -> Path
     notebook_path(name) -> Path        # e.g. notebook_path("compliance_report.ipynb")
 
 - ``notebook``: the .ipynb (presentation only, one cell tagged ``parameters``).
@@ -18,6 +19,8 @@ API::
 - ``scanner``: anything with ``scan_text(text) -> list[str]`` (leak descriptions), e.g.
   ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
   scanned (images excepted) and one finding aborts the publication.
+- ``progress``: called with (number, of, name) as each report section (code cell after the
+  parameters) starts, e.g. to show on stderr which part of a long report is being computed.
 
 Raises ``ReportError`` (with ``cell`` and ``ename`` when a cell failed) and never leaves a
 partial report. Steps: check the kernel is registered → papermill under the fixed kernel
@@ -46,6 +49,8 @@ from traitlets import default
 
 from privacy_audit.outputs.findings import atomic_directory
 from privacy_audit.reporting.common.html_export import check_self_contained, to_html
+from privacy_audit.reporting.common.section_progress import ENGINE as SECTIONS_ENGINE
+from privacy_audit.reporting.common.section_progress import SectionProgress
 
 KERNEL_NAME = "privacy-audit"
 REGISTER_KERNEL = f'python -m ipykernel install --user --name {KERNEL_NAME} --display-name "{KERNEL_NAME}"'
@@ -87,6 +92,7 @@ def render_report(
     *,
     cell_timeout: int = 600,
     scanner: TextScanner | None = None,
+    progress: SectionProgress | None = None,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and publish it into ``out_dir``; returns the HTML."""
     import papermill
@@ -114,6 +120,8 @@ def render_report(
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 log_output=False,
+                engine_name=SECTIONS_ENGINE,
+                section_progress=progress,
                 kernel_manager_class=_EncryptedKernelManager,
             )
         except Exception as exc:  # every failure (cell error, timeout, dead kernel) names the cell
