@@ -34,7 +34,9 @@ PURPOSES = {
 }
 """Table → the policy sections whose purpose permits keeping its records."""
 
-KEEP_REASONS = frozenset({"tax", "legal_hold", "fraud_prevention", "pending_order", "dispute", "shared_account"})
+KEEP_REASONS = frozenset(
+    {"tax", "legal_hold", "fraud_prevention", "pending_order", "dispute", "shared_account"}
+)
 """Why a record survives a deletion request: retention_exceptions' reasons, or account data of others."""
 
 
@@ -81,7 +83,9 @@ def _order_deadline(policy: Policy, order_date: date, country: str | None) -> De
     by_country = policy.order_retention_years.by_country
     years = by_country.get(country or "", policy.order_retention_years.default)
     return Deadline(
-        order_date + relativedelta(years=years), "RET-ORDER-OVERDUE", f"order_date + {years} years ({country})"
+        order_date + relativedelta(years=years),
+        "RET-ORDER-OVERDUE",
+        f"order_date + {years} years ({country})",
     )
 
 
@@ -115,7 +119,11 @@ def _deadline(policy: Policy, holding: Holding, table: str, row: dict[str, objec
 def _overdue(policy: Policy, deadline: Deadline | None, as_of: datetime) -> bool:
     if deadline is None:
         return False
-    moment = deadline.at if isinstance(deadline.at, datetime) else datetime.combine(deadline.at, datetime.min.time())
+    moment = (
+        deadline.at
+        if isinstance(deadline.at, datetime)
+        else datetime.combine(deadline.at, datetime.min.time())
+    )
     return moment + timedelta(days=policy.deletion_grace_days) < as_of
 
 
@@ -152,7 +160,11 @@ def assess(holding: Holding, policy: Policy, as_of: date) -> dict[str, list[Asse
             own = row.get("account_id", holding.subject.account_id) == holding.subject.account_id
             on_hold = hold_ids if own else ()
             kept_for = tuple(exceptions.get((table, rid), ()))
-            step = _step(holding, table, rid, row, deadline, holds if own else [], kept_for, as_of) if spec.personal else None
+            step = (
+                _step(holding, table, rid, row, deadline, holds if own else [], kept_for, as_of)
+                if spec.personal
+                else None
+            )
             found.append(
                 Assessed(
                     rid,

@@ -115,7 +115,9 @@ def plan_csv(assessed: dict[str, list[Assessed]]) -> str:
     writer.writerow(PLAN_COLUMNS)
     for records in assessed.values():
         for s in (a.step for a in records if a.step):
-            writer.writerow([s.table_name, s.record_id, s.action, ";".join(s.columns), s.reason, _iso(s.until) or ""])
+            writer.writerow(
+                [s.table_name, s.record_id, s.action, ";".join(s.columns), s.reason, _iso(s.until) or ""]
+            )
     return buffer.getvalue()
 
 
@@ -149,7 +151,9 @@ def write_package(holding: Holding, directory: Path) -> None:
     package.mkdir(mode=0o700)
     package.chmod(0o700)
     held = holding.held()
-    document = {t: [{k: _value(v) for k, v in row.items()} for row in rows.to_pylist()] for t, rows in held.items()}
+    document = {
+        t: [{k: _value(v) for k, v in row.items()} for row in rows.to_pylist()] for t, rows in held.items()
+    }
     _private(package / "package.json", (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
     for table, rows in held.items():
         sink = pa.BufferOutputStream()

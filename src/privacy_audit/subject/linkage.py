@@ -79,12 +79,17 @@ class Holding:
 def record_ids(table: str, rows: pa.Table) -> list[str]:
     """Each row's identifier: its contract key, plus what makes it unique where the key is not."""
     if table == "order_items":
-        return [f"{o}/{n}" for o, n in zip(rows["order_id"].to_pylist(), rows["line_no"].to_pylist(), strict=True)]
+        return [
+            f"{o}/{n}" for o, n in zip(rows["order_id"].to_pylist(), rows["line_no"].to_pylist(), strict=True)
+        ]
     if table == "communication_preferences":
         return [
             f"{c}/{t}/{u.isoformat()}"
             for c, t, u in zip(
-                rows["contact_id"].to_pylist(), rows["topic"].to_pylist(), rows["updated_at"].to_pylist(), strict=True
+                rows["contact_id"].to_pylist(),
+                rows["topic"].to_pylist(),
+                rows["updated_at"].to_pylist(),
+                strict=True,
             )
         ]
     return [str(v) for v in rows[TABLES[table].key].to_pylist()]
@@ -107,7 +112,8 @@ def resolve(engine: Engine, subject_id: str) -> Subject:
     if contact:
         return Subject("contact", subject_id, contact[0]["account_id"], (subject_id,))
     members = engine.query(
-        "SELECT DISTINCT contact_id FROM contacts WHERE account_id = $id ORDER BY contact_id", {"id": subject_id}
+        "SELECT DISTINCT contact_id FROM contacts WHERE account_id = $id ORDER BY contact_id",
+        {"id": subject_id},
     )
     return Subject("account", subject_id, subject_id, tuple(members["contact_id"].to_pylist()))
 
@@ -222,12 +228,14 @@ def _recipients(engine: Engine, table: str, categories: set[str]) -> list[dict[s
     the kinds held about the subject, how often and when.
     """
     described, at = _RECIPIENTS[table]
-    rows = engine.query(f"SELECT {', '.join(described)}, data_categories, {at} AS at FROM {table}").to_pylist()
+    rows = engine.query(
+        f"SELECT {', '.join(described)}, data_categories, {at} AS at FROM {table}"
+    ).to_pylist()
     batches: dict[tuple[str, ...], list[tuple[set[str], datetime]]] = defaultdict(list)
     for row in rows:
         matched = {c.strip() for c in row["data_categories"].split(";")} & categories
         if matched:
-            batches[tuple(row[c] for c in described)].append((matched, row["at"]))
+            batches[tuple(row[c].strip() for c in described)].append((matched, row["at"]))
     return [
         {
             **dict(zip(described, key, strict=True)),
