@@ -140,6 +140,8 @@ def main() -> None:
         f"| `privacy-audit subject`, end to end ({len(commands)} subjects) | {statistics.median(wall):.2f} "
         f"| {max(wall):.2f} | {max(r for _, r in commands) / gib:.2f} GiB |"
     )
+    slowest = sorted(zip(per, subjects, answer["records"], strict=True), reverse=True)[:3]
+    print("\nslowest subjects: " + ", ".join(f"{s} {t:.2f} s ({n} records)" for t, s, n in slowest))
     if audit:
         print(f"| `privacy-audit audit`, baseline | {audit[0]:.2f} | | {audit[1] / gib:.2f} GiB |")
         print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -33,6 +34,8 @@ PURPOSES = {
     "staff_access_log": "5.1",
 }
 """Table → the policy sections whose purpose permits keeping its records."""
+
+Row = dict[str, Any]
 
 KEEP_REASONS = frozenset(
     {"tax", "legal_hold", "fraud_prevention", "pending_order", "dispute", "shared_account"}
@@ -71,7 +74,7 @@ class Assessed:
     deadline: Deadline | None
     overdue: bool
     holds: tuple[str, ...]
-    exceptions: tuple[dict[str, object], ...]
+    exceptions: tuple[Row, ...]
     step: Step | None
 
 
@@ -89,20 +92,20 @@ def _order_deadline(policy: Policy, order_date: date, country: str | None) -> De
     )
 
 
-def _deadline(policy: Policy, holding: Holding, table: str, row: dict[str, object]) -> Deadline | None:
+def _deadline(policy: Policy, holding: Holding, table: str, row: Row) -> Deadline | None:
     if table == "orders":
-        return _order_deadline(policy, row["order_date"], holding.countries.get(row["account_id"]))  # type: ignore[arg-type]
+        return _order_deadline(policy, row["order_date"], holding.countries.get(row["account_id"]))
     if table == "support_tickets" and row["closed_at"] is not None:
         years = policy.ticket_retention_years
         return Deadline(
-            row["closed_at"] + relativedelta(years=years),  # type: ignore[operator]
+            row["closed_at"] + relativedelta(years=years),
             "RET-TICKET-OVERDUE",
             f"closed_at + {years} years",
         )
     if table == "web_events":
         months = policy.usage_retention_months
         return Deadline(
-            row["occurred_at"] + relativedelta(months=months),  # type: ignore[operator]
+            row["occurred_at"] + relativedelta(months=months),
             "RET-USAGE-OVERDUE",
             f"occurred_at + {months} months",
         )
@@ -127,9 +130,9 @@ def _overdue(policy: Policy, deadline: Deadline | None, as_of: datetime) -> bool
     return moment + timedelta(days=policy.deletion_grace_days) < as_of
 
 
-def _hold_active(hold: dict[str, object], at: datetime) -> bool:
+def _hold_active(hold: Row, at: datetime) -> bool:
     released = hold["released_at"]
-    return hold["placed_at"] <= at and (released is None or released > at)  # type: ignore[operator]
+    return hold["placed_at"] <= at and (released is None or released > at)
 
 
 # --- end of the policy computations
@@ -185,10 +188,10 @@ def _step(
     holding: Holding,
     table: str,
     rid: str,
-    row: dict[str, object],
+    row: Row,
     deadline: Deadline | None,
-    holds: list[dict[str, object]],
-    exceptions: tuple[dict[str, object], ...],
+    holds: list[Row],
+    exceptions: tuple[Row, ...],
     as_of: date,
 ) -> Step:
     """Erase, or keep where a retention period, an active hold or an exception requires it.
@@ -203,17 +206,15 @@ def _step(
         return Step(table, rid, "erase", (), "already_erased", None)
     if holds:
         released = [h["released_at"] for h in holds]
-        until = None if None in released else max(released).date()  # type: ignore[type-var, union-attr]
+        until = None if None in released else max(released).date()
         return Step(table, rid, "keep", (), "legal_hold", until)
     if row.get("anonymized_at") is not None or row.get("deleted_at") is not None:
         return Step(table, rid, "erase", still_set, "incomplete_erasure", None)
     keeps: list[tuple[date, str]] = [
-        (x["retain_until"], str(x["reason"]))  # type: ignore[misc]
-        for x in exceptions
-        if x["retain_until"] >= as_of  # type: ignore[operator]
+        (x["retain_until"], str(x["reason"])) for x in exceptions if x["retain_until"] >= as_of
     ]
-    if table == "orders" and deadline is not None and deadline.at > as_of:  # type: ignore[operator]
-        keeps.append((deadline.at, "tax"))  # type: ignore[arg-type]
+    if table == "orders" and deadline is not None and deadline.at > as_of:
+        keeps.append((deadline.at, "tax"))
     if keeps:
         until, reason = max(keeps)
         return Step(table, rid, "keep", (), reason, until)

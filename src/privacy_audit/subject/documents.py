@@ -38,6 +38,9 @@ def subject_document(
     """subject.json: per table the record ids, personal columns set, purpose, deadline, holds, exceptions."""
     subject = holding.subject
     steps = [a.step for records in assessed.values() for a in records if a.step]
+    access = {
+        str(r["access_id"]): r for r in holding.tables.get("staff_access_log", pa.table({})).to_pylist()
+    }
     tables: dict[str, object] = {}
     for table, records in assessed.items():
         spec = TABLES[table]
@@ -46,7 +49,7 @@ def subject_document(
             "data_category": DATA_CATEGORIES.get(table),
             "personal_columns": list(spec.personal),
             "personal_columns_set": sorted({c for a in records for c in a.personal_set}),
-            "records": [_record(table, a, holding) for a in records],
+            "records": [_record(table, a, access) for a in records],
         }
     return {
         "subject": {
@@ -78,7 +81,7 @@ def is_erased(holding: Holding) -> bool:
     )
 
 
-def _record(table: str, a: Assessed, holding: Holding) -> dict[str, object]:
+def _record(table: str, a: Assessed, access: dict[str, dict[str, Any]]) -> dict[str, object]:
     record: dict[str, object] = {
         "record_id": a.record_id,
         "personal_columns_set": list(a.personal_set),
@@ -93,7 +96,7 @@ def _record(table: str, a: Assessed, holding: Holding) -> dict[str, object]:
     if a.step:
         record["plan"] = {"action": a.step.action, "reason": a.step.reason, "until": _iso(a.step.until)}
     if table == "staff_access_log":  # who on the staff looked at which record (Art. 15 recipients)
-        row = _row_of(holding, table, a.record_id)
+        row = access[a.record_id]
         record.update(
             staff_id=row["staff_id"],
             action=row["action"],
@@ -101,11 +104,6 @@ def _record(table: str, a: Assessed, holding: Holding) -> dict[str, object]:
             names=f"{row['table_name']}/{row['record_id']}",
         )
     return record
-
-
-def _row_of(holding: Holding, table: str, key: str) -> dict[str, Any]:
-    rows = holding.tables[table]
-    return next(r for r in rows.to_pylist() if str(r[TABLES[table].key]) == key)
 
 
 def plan_csv(assessed: dict[str, list[Assessed]]) -> str:

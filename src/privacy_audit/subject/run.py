@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from privacy_audit import __version__
 from privacy_audit.engine import Engine, make_engine
@@ -25,15 +26,15 @@ PLAN_FILE = "erasure-plan.csv"
 class SubjectRun:
     """What the command tells the terminal: counts and identifiers, never values."""
 
-    document: dict[str, object]
+    document: dict[str, Any]
     out: Path
 
     @property
     def erased(self) -> bool:
-        return bool(self.document["subject"]["erased"])  # type: ignore[index]
+        return bool(self.document["subject"]["erased"])
 
     def held(self) -> dict[str, int]:
-        return dict(self.document["counts"]["by_table"])  # type: ignore[index]
+        return dict(self.document["counts"]["by_table"])
 
 
 def run_subject(
