@@ -141,13 +141,13 @@ def main() -> None:
         f"| {max(wall):.2f} | {max(r for _, r in commands) / gib:.2f} GiB |"
     )
     slowest = sorted(zip(per, subjects, answer["records"], strict=True), reverse=True)[:3]
-    print("\nslowest subjects: " + ", ".join(f"{s} {t:.2f} s ({n} records)" for t, s, n in slowest))
     if audit:
         print(f"| `privacy-audit audit`, baseline | {audit[0]:.2f} | | {audit[1] / gib:.2f} GiB |")
         print(
             f"\ncommand / audit: {statistics.median(wall) / audit[0]:.2f}; one subject / audit: "
             f"{statistics.median(per) / audit[0]:.3f}"
         )
+    print("\nslowest subjects: " + ", ".join(f"{s} {t:.2f} s ({n} records)" for t, s, n in slowest))
 
 
 if __name__ == "__main__":
