@@ -96,6 +96,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "web_events": [
                 {"event_id": "E1", "session_id": "S1", "contact_id": "C1", "occurred_at": "2026-10-01"},
                 {"event_id": "E2", "session_id": "S2", "occurred_at": "2026-10-01"},  # anonymous visitor
+                {"event_id": "E9", "session_id": "S9", "contact_id": "C9"},  # C9's row is gone
             ],
             "cookie_consents": [
                 {"consent_id": "K1", "session_id": "S1"},
@@ -105,7 +106,10 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"contact_id": "C1", "topic": "promotions", "updated_at": "2025-01-01"}
             ],
             "email_sends": [{"send_id": "M1", "contact_id": "C1"}, {"send_id": "M2", "contact_id": "C2"}],
-            "privacy_requests": [{"request_id": "R1", "contact_id": "C1", "kind": "access"}],
+            "privacy_requests": [
+                {"request_id": "R1", "contact_id": "C1", "kind": "access"},
+                {"request_id": "R9", "contact_id": "C9", "kind": "deletion", "status": "completed"},
+            ],
             "retention_exceptions": [
                 {
                     "exception_id": "RX3",
@@ -270,6 +274,14 @@ def test_an_erased_subject_is_said_so_with_what_is_still_held(export: Path, tmp_
         "C4 is erased, yet records still refer to it: contacts 1, accounts 1, legal_holds 1" in result.output
     )
     assert json.loads((tmp_path / "s" / "subject.json").read_text())["subject"]["erased"] is True
+    gone = runner.invoke(
+        app, ["subject", "C9", "--export", str(export), "--as-of", "2026-11-01", "--out", str(tmp_path / "g")]
+    )
+    assert gone.exit_code == 0, gone.output
+    assert (
+        "C9 is erased, yet records still refer to it: web_events 1, privacy_requests 1, retention_exceptions 1"
+        in gone.output
+    )
 
 
 def test_a_document_with_a_personal_value_is_never_written(export: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -43,6 +44,15 @@ which tables they cover; this is that mapping, until the contract declares it.
 """
 
 _KEY_TABLE = "subject_keys"
+_CONTACT_REFERENCES = (
+    "orders",
+    "support_tickets",
+    "web_events",
+    "communication_preferences",
+    "email_sends",
+    "privacy_requests",
+)
+_ACCOUNT_REFERENCES = ("contacts", "addresses", "legal_holds", "orders", "support_tickets")
 _RECIPIENTS = {
     "data_shares": (("recipient", "recipient_category", "purpose"), "shared_at"),
     "transfers": (("recipient", "destination_country", "mechanism"), "transferred_at"),
@@ -55,7 +65,7 @@ class Subject:
 
     kind: str  # "contact" or "account"
     id: str
-    account_id: str
+    account_id: str | None  # None for a contact whose row and account are both gone
     contact_ids: tuple[str, ...]
 
 
@@ -96,18 +106,24 @@ def record_ids(table: str, rows: pa.Table) -> list[str]:
 
 
 def resolve(engine: Engine, subject_id: str) -> Subject:
-    """The contact or account called ``subject_id``; neither or both is unusable input."""
+    """The contact or account called ``subject_id``; neither or both is unusable input.
+
+    An id whose own row is gone but which other records still carry is that subject, erased:
+    what is still held about it is the evidence.
+    """
     contact = engine.query(
         "SELECT DISTINCT contact_id, account_id FROM contacts WHERE contact_id = $id", {"id": subject_id}
     ).to_pylist()
     account = engine.query(
         "SELECT DISTINCT account_id FROM accounts WHERE account_id = $id", {"id": subject_id}
     ).to_pylist()
+    if not contact and not account:
+        contact, account = _references(engine, subject_id)
     if contact and account:
         raise InputError("ID", expected="an id that is a contact_id or an account_id, not both (it is both)")
     if not contact and not account:
         raise InputError("ID", expected="a contact_id or an account_id of the export (it is neither)")
-    if len(contact) > 1:
+    if len({c["account_id"] for c in contact}) > 1:
         raise InputError("contacts", column="contact_id", expected="one account per contact (ID has several)")
     if contact:
         return Subject("contact", subject_id, contact[0]["account_id"], (subject_id,))
@@ -116,6 +132,23 @@ def resolve(engine: Engine, subject_id: str) -> Subject:
         {"id": subject_id},
     )
     return Subject("account", subject_id, subject_id, tuple(members["contact_id"].to_pylist()))
+
+
+def _references(engine: Engine, subject_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Like the contacts and accounts lookups, from the records that carry ``subject_id``."""
+    as_contact = " UNION ".join(
+        f"SELECT {'account_id' if 'account_id' in TABLES[t].column_names else 'CAST(NULL AS VARCHAR)'} "
+        f"AS account_id FROM {t} WHERE contact_id = $id"
+        for t in _CONTACT_REFERENCES
+    )
+    carriers = engine.query(f"SELECT DISTINCT account_id FROM ({as_contact})", {"id": subject_id}).to_pylist()
+    known = [c for c in carriers if c["account_id"] is not None]
+    contact = known or carriers
+    as_account = " UNION ALL ".join(
+        f"SELECT 1 AS n FROM {t} WHERE account_id = $id" for t in _ACCOUNT_REFERENCES
+    )
+    account = engine.query(f"SELECT count(*) AS n FROM ({as_account})", {"id": subject_id}).to_pylist()
+    return contact, [{"account_id": subject_id}] if account[0]["n"] else []
 
 
 def collect(engine: Engine, export: Export, subject: Subject) -> Holding:
@@ -204,7 +237,7 @@ def _register_records(engine: Engine, tables: dict[str, pa.Table]) -> None:
     )
 
 
-def _last_activity(engine: Engine, account_id: str) -> datetime | None:
+def _last_activity(engine: Engine, account_id: str | None) -> datetime | None:
     """The account's latest created_at, contact login or order date (RET-INACTIVE-ACCOUNT's clock)."""
     found = engine.query(
         "SELECT max(active_at) AS last_activity FROM ("
