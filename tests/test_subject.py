@@ -47,6 +47,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 },
                 {"account_id": "A2", "country": "DE", "company_name": "Held GmbH"},  # under an open hold
                 {"account_id": "X", "country": "FR"},  # also a contact id: ambiguous
+                {"account_id": "A3", "country": "IE"},
             ],
             "contacts": [
                 {
@@ -59,6 +60,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"contact_id": "C3", "account_id": "A2", "full_name": "Held Person"},
                 {"contact_id": "C4", "account_id": "A2"},  # erased: all personal columns NULL
                 {"contact_id": "X", "account_id": "X"},
+                {"contact_id": "C'Q", "account_id": "A3"},  # a quote in an id stays an id
             ],
             "addresses": [{"address_id": "AD1", "account_id": "A1", "line1": "1 Rue Perle", "country": "GB"}],
             "legal_holds": [{"hold_id": "H1", "account_id": "A2", "placed_at": "2026-01-01"}],
@@ -82,6 +84,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 # the account's, placed by C2: in A1's package, not in C1's
                 {"order_id": "O6", "account_id": "A1", "contact_id": "C2", "order_date": "2024-01-01"},
                 {"order_id": "O7", "account_id": "A2", "contact_id": "C3", "order_date": "2010-01-01"},
+                {"order_id": "O'8", "account_id": "A3", "contact_id": "C'Q", "order_date": "2026-01-01"},
             ],
             "order_items": [
                 {"order_id": "O1", "line_no": 1},
@@ -187,6 +190,8 @@ def test_a_contact_holds_exactly_the_spec_linkage(export: Path) -> None:
     shares = {r["recipient"]: r["data_categories"] for r in held.recipients["data_shares"]}
     assert shares == {"Stripe": ["contact", "payment"], "Zendesk": ["ticket"], "Matomo": ["usage"]}
     assert [r["recipient"] for r in held.recipients["transfers"]] == ["Rakuten"]
+    quoted = holding_of(export, "C'Q")
+    assert ids(quoted, "orders") == {"O'8"} and ids(quoted, "order_items") == set()
 
 
 def test_an_account_holds_every_contact_order_and_ticket(export: Path) -> None:

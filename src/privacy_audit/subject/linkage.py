@@ -1,7 +1,7 @@
 """Which records of an export are about one person (spec ``subject.md``, "What is held").
 
-Each step reads only the rows linked to the subject: the ids found so far are registered as
-small tables and joined, so a subject of a million-contact export costs one pass over the
+Each step reads only the rows linked to the subject: the ids found so far become the next
+query's literal list, so a subject of a million-contact export costs one pruned pass over the
 linking column of each table, never a full audit.
 """
 
@@ -43,7 +43,7 @@ The contract names the words (contact, address, order, payment, ticket, usage) b
 which tables they cover; this is that mapping, until the contract declares it.
 """
 
-_KEY_TABLE = "subject_keys"
+_RECORDS_TABLE = "subject_records"
 _CONTACT_REFERENCES = (
     "orders",
     "support_tickets",
@@ -167,20 +167,14 @@ def collect(engine: Engine, export: Export, subject: Subject) -> Holding:
         tables[table] = typed.sort_by([(c, "ascending") for c in _sort_columns(table)])
         return tables[table]
 
-    def keys(name: str, values: list[str]) -> str:
-        """Register ``values`` as a one-column table and return a subquery over it."""
-        view = f"{_KEY_TABLE}_{name}"
-        engine.register(view, pa.table({"id": pa.array(sorted(set(values)), pa.string())}))
-        return f"(SELECT id FROM {view})"
-
     account = {"account": subject.account_id}
-    contacts = keys("contacts", list(subject.contact_ids))
+    contacts = _listed(list(subject.contact_ids))
     rows("contacts", f"contact_id IN {contacts}")
     for table in SHARED_TABLES:
         rows(table, "account_id = $account", params=account)
     of_account = ("account_id = $account",) if subject.kind == "account" else ()
     orders = rows("orders", f"contact_id IN {contacts}", *of_account, params=account)
-    order_ids = keys("orders", orders["order_id"].to_pylist())
+    order_ids = _listed(orders["order_id"].to_pylist())
     rows("order_items", f"order_id IN {order_ids}")
     rows("payments", f"order_id IN {order_ids}")
     rows("support_tickets", f"contact_id IN {contacts}", *of_account, params=account)
@@ -188,18 +182,18 @@ def collect(engine: Engine, export: Export, subject: Subject) -> Holding:
     for table in ("communication_preferences", "email_sends"):
         rows(table, f"contact_id IN {contacts}")
     requests = rows("privacy_requests", f"contact_id IN {contacts}")
-    rows("retention_exceptions", f"request_id IN {keys('requests', requests['request_id'].to_pylist())}")
-    rows("cookie_consents", f"session_id IN {keys('sessions', events['session_id'].to_pylist())}")
+    rows("retention_exceptions", f"request_id IN {_listed(requests['request_id'].to_pylist())}")
+    rows("cookie_consents", f"session_id IN {_listed(events['session_id'].to_pylist())}")
     absent = [t for t in ("staff_access_log", "data_shares", "transfers") if not export.has(t)]
     if export.has("staff_access_log"):
-        _register_records(engine, tables)
+        _register_records(engine, tables)  # pairs: a small table to join, not a list
         rows(
             "staff_access_log",
-            f"EXISTS (SELECT 1 FROM {_KEY_TABLE}_records r "
+            f"EXISTS (SELECT 1 FROM {_RECORDS_TABLE} r "
             "WHERE r.table_name = staff_access_log.table_name AND r.record_id = staff_access_log.record_id)",
         )
     countries = engine.query(
-        f"SELECT account_id, country FROM accounts WHERE account_id IN {keys('accounts', orders['account_id'].to_pylist())}"
+        f"SELECT account_id, country FROM accounts WHERE account_id IN {_listed(orders['account_id'].to_pylist())}"
     ).to_pylist()
     holding = Holding(
         subject,
@@ -214,6 +208,14 @@ def collect(engine: Engine, export: Export, subject: Subject) -> Holding:
         if export.has(table):
             holding.recipients[table] = _recipients(engine, table, categories)
     return holding
+
+
+def _listed(values: list[Any] | tuple[Any, ...]) -> str:
+    """``values`` as a literal SQL list (quotes doubled): DuckDB prunes Parquet row groups by
+    each constant, where a subquery over a registered table is a hash join over every row
+    (order_items of a 164-order account: 0.34 s against 10 s at 1M contacts)."""
+    distinct = sorted({str(v) for v in values if v is not None})
+    return "(" + (", ".join("'" + v.replace("'", "''") + "'" for v in distinct) or "NULL") + ")"
 
 
 def _sort_columns(table: str) -> tuple[str, ...]:
@@ -232,7 +234,7 @@ def _register_records(engine: Engine, tables: dict[str, pa.Table]) -> None:
         names += [table] * len(values)
         ids += values
     engine.register(
-        f"{_KEY_TABLE}_records",
+        _RECORDS_TABLE,
         pa.table({"table_name": pa.array(names, pa.string()), "record_id": pa.array(ids, pa.string())}),
     )
 
@@ -253,7 +255,7 @@ def _other_contacts(engine: Engine, subject: Subject) -> int:
     """Contacts of the account outside the subject whose personal data is still held."""
     found = engine.query(
         f"SELECT count(*) AS n FROM contacts WHERE account_id = $account AND NOT _erased "
-        f"AND contact_id NOT IN (SELECT id FROM {_KEY_TABLE}_contacts)",
+        f"AND contact_id NOT IN {_listed(subject.contact_ids)}",
         {"account": subject.account_id},
     )
     return int(found["n"][0].as_py())
