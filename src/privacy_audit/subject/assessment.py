@@ -1,19 +1,17 @@
 """Per record of a subject: why it is kept, until when, and what a deletion request must do.
 
-The deadlines are the catalogue's (shared/spec/rules.md): the same anchors, periods and
-calendar arithmetic as the RET-* rules, computed for a handful of rows in Python.
+The deadlines are the catalogue's (shared/spec/rules.md): the same anchors and periods as the
+RET-* rules and the policy model's calendar arithmetic, computed for a handful of rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
 from privacy_audit.contract import TABLES
-from privacy_audit.policy import Policy
+from privacy_audit.policy import Policy, add_steps, midnight
 from privacy_audit.subject.linkage import SHARED_TABLES, Holding, record_ids
 
 PURPOSES = {
@@ -78,15 +76,14 @@ class Assessed:
     step: Step | None
 
 
-# --- Deadlines. These restate, per row, what the RET-* rules compute in SQL from the policy
-# --- fields; they belong in the policy model (policy.py) once it offers them, and should call it.
+# --- Deadlines: the RET-* rules' anchors and periods, per row, with the policy model's own
+# --- calendar arithmetic (policy.add_steps) and per-country years (years_for).
 
 
 def _order_deadline(policy: Policy, order_date: date, country: str | None) -> Deadline:
-    by_country = policy.order_retention_years.by_country
-    years = by_country.get(country or "", policy.order_retention_years.default)
+    years = policy.order_retention_years.years_for(country)
     return Deadline(
-        order_date + relativedelta(years=years),
+        add_steps(midnight(order_date), [("years", years)]).date(),
         "RET-ORDER-OVERDUE",
         f"order_date + {years} years ({country})",
     )
@@ -98,21 +95,21 @@ def _deadline(policy: Policy, holding: Holding, table: str, row: Row) -> Deadlin
     if table == "support_tickets" and row["closed_at"] is not None:
         years = policy.ticket_retention_years
         return Deadline(
-            row["closed_at"] + relativedelta(years=years),
+            add_steps(row["closed_at"], [("years", years)]),
             "RET-TICKET-OVERDUE",
             f"closed_at + {years} years",
         )
     if table == "web_events":
         months = policy.usage_retention_months
         return Deadline(
-            row["occurred_at"] + relativedelta(months=months),
+            add_steps(row["occurred_at"], [("months", months)]),
             "RET-USAGE-OVERDUE",
             f"occurred_at + {months} months",
         )
     if table in ("accounts", "contacts") and holding.last_activity is not None:
         idle, grace = policy.inactive_after_years, policy.reactivation_grace_years
         return Deadline(
-            holding.last_activity + relativedelta(years=idle) + relativedelta(years=grace),
+            add_steps(holding.last_activity, [("years", idle), ("years", grace)]),
             "RET-INACTIVE-ACCOUNT",
             f"last activity of the account + {idle} + {grace} years",
         )
@@ -122,12 +119,8 @@ def _deadline(policy: Policy, holding: Holding, table: str, row: Row) -> Deadlin
 def _overdue(policy: Policy, deadline: Deadline | None, as_of: datetime) -> bool:
     if deadline is None:
         return False
-    moment = (
-        deadline.at
-        if isinstance(deadline.at, datetime)
-        else datetime.combine(deadline.at, datetime.min.time())
-    )
-    return moment + timedelta(days=policy.deletion_grace_days) < as_of
+    moment = deadline.at if isinstance(deadline.at, datetime) else midnight(deadline.at)
+    return add_steps(moment, [("days", policy.deletion_grace_days)]) < as_of
 
 
 def _hold_active(hold: Row, at: datetime) -> bool:
@@ -140,7 +133,7 @@ def _hold_active(hold: Row, at: datetime) -> bool:
 
 def assess(holding: Holding, policy: Policy, as_of: date) -> dict[str, list[Assessed]]:
     """Every held record, table by table, with its purpose, deadline, holds, exceptions and step."""
-    start = datetime.combine(as_of, datetime.min.time())
+    start = midnight(as_of)
     holds = [h for h in holding.tables["legal_holds"].to_pylist() if _hold_active(h, start)]
     hold_ids = tuple(str(h["hold_id"]) for h in holds)
     exceptions: dict[tuple[str, str], list[dict[str, object]]] = {}
