@@ -274,7 +274,7 @@ rule(
     )
     + f"""
         )
-        SELECT e.table_name, e.record_id, e.account_id AS subject_id,
+        SELECT e.table_name, e.record_id, CASE WHEN e.table_name = 'contacts' THEN e.record_id ELSE e.account_id END AS subject_id,
                printf('erased on %s while legal hold %s on its account was active',
                       {day("min(e.erased_at)")}, min(h.hold_id)) AS detail
         FROM erasures e
