@@ -30,3 +30,18 @@ def test_defaults_do_not_depend_on_the_working_directory(
     assert export == ROOT / "data" / "synthetic" / "demo" / "export" and export.is_dir()
     assert out.is_relative_to(tempfile.gettempdir())
     assert not out.is_relative_to(ROOT)
+
+
+def test_a_missing_export_is_named_as_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from privacy_audit.errors import InputError
+    from privacy_audit.reporting.trends.publish import parameters
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        parameters(
+            export_dir="data/export", period_start="2024-01-01", period_end="2024-12-31", out_dir="out"
+        )
+    assert str(caught.value) == (
+        f"parameter export_dir: expected a valid value (an existing directory, resolved here to "
+        f"{tmp_path.resolve() / 'data' / 'export'})"
+    )
