@@ -318,6 +318,7 @@ def publish(
     """Run one report notebook with validated parameters and publish it whole into its out_dir."""
     from privacy_audit.reporting.common.runner import notebook_path, render_report
 
+    err.print(f"{html_name}: starting the notebook's kernel", highlight=False)
     return render_report(
         notebook_path(notebook),
         params.notebook_parameters(),

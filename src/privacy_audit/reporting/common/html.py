@@ -38,6 +38,7 @@ CSS = """
 .pa-sev-medium { color: #000; background: #ffb74d; padding: 0 .4rem; border-radius: 3px; }
 .pa-sev-low { color: #000; background: #cfd8dc; padding: 0 .4rem; border-radius: 3px; }
 .pa-mono { font-family: var(--jp-code-font-family, monospace); word-break: break-all; }
+.pa-nowrap { white-space: nowrap; }
 """
 
 

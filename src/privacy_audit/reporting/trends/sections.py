@@ -30,6 +30,7 @@ from privacy_audit.reporting.trends.publish import TrendPublication, parameters,
 
 HIDDEN = "—"
 HIDDEN_COLOUR = "#cfd8dc"
+NOWRAP = "pa-nowrap"  # a period such as 2025-11 is never broken at its hyphen
 HIDDEN_REGIONS = "not shown (hidden regions)"
 HIDDEN_PARTNERS = "not shown (hidden split)"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -258,7 +259,7 @@ def sales(pub: TrendPublication) -> Section:
     measures = [*_measures(grand, ["orders", "units"]), *(m for m in currencies if m != "revenue")]
     header = [m if m in ("orders", "units", "revenue") else f"revenue {_currency(m)}" for m in measures]
     rows = _relabel(_grid(grand, "period", "measure", measures), months)
-    section.add(table(["month", *header], rows, numeric=list(range(1, len(measures) + 1))))
+    section.add(table(["month", *header], rows, numeric=list(range(1, len(measures) + 1)), text_class=NOWRAP))
     if unpublished:
         section.add(
             tag(
@@ -367,7 +368,12 @@ def collections(pub: TrendPublication, top: int = 5) -> Section:
                 (label, "", f"{hidden.sum()} collections hidden (not ranked)", *[HIDDEN] * len(measures))
             )
     return section.add(
-        table(["quarter", "rank", "collection", *measures], rows, numeric=list(range(3, 3 + len(measures))))
+        table(
+            ["quarter", "rank", "collection", *measures],
+            rows,
+            numeric=list(range(3, 3 + len(measures))),
+            text_class=NOWRAP,
+        )
         + _partial_note(quarters)
     )
 
@@ -392,7 +398,8 @@ def partners(pub: TrendPublication) -> Section:
         section.add(_chart(fig, "Stacked bars of new and returning partners per month" + hidden))
     rows = _relabel(_grid(cells, "period", "dim1_value", ["new", "returning", ALL]), months)
     return section.add(
-        table(["month", "new", "returning", "all partners"], rows, numeric=[1, 2, 3]) + _partial_note(months)
+        table(["month", "new", "returning", "all partners"], rows, numeric=[1, 2, 3], text_class=NOWRAP)
+        + _partial_note(months)
     )
 
 
@@ -421,6 +428,7 @@ def funnel(pub: TrendPublication) -> Section:
             ["month", *steps],
             _relabel(_grid(everyone, "period", "dim2_value", steps), months),
             numeric=[1, 2, 3],
+            text_class=NOWRAP,
         )
     )
     devices = cells[cells["dim1_value"] != ALL]
@@ -441,7 +449,9 @@ def funnel(pub: TrendPublication) -> Section:
             ),
             "pa-muted",
         )
-        + table(["device type", "month", *steps], rows, numeric=list(range(2, len(steps) + 2)))
+        + table(
+            ["device type", "month", *steps], rows, numeric=list(range(2, len(steps) + 2)), text_class=NOWRAP
+        )
         + _partial_note(months)
     )
 
