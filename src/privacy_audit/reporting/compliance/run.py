@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
-from privacy_audit.errors import InputError
-from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
+from privacy_audit.errors import InputError, invalid
+from privacy_audit.outputs.findings import summary, write_outputs
+from privacy_audit.outputs.folder import check_target
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 
 
@@ -86,13 +87,7 @@ def parameters(**values: object) -> ComplianceParameters:
     try:
         return ComplianceParameters(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "parameters"
-        if err["type"] == "extra_forbidden":
-            expected = f"no such parameter: the report takes {', '.join(ComplianceParameters.model_fields)}"
-        else:
-            expected = f"a valid value ({err['msg'].removeprefix('Value error, ')})"
-        raise InputError(f"parameter {name}", expected=expected) from None
+        raise invalid(exc, noun="parameter", known=ComplianceParameters.model_fields) from None
 
 
 def prepare(
@@ -102,7 +97,7 @@ def prepare(
     params = parameters(
         export_dir=export_dir, as_of=as_of, policy=policy, out_dir=out_dir, previous_summary=previous_summary
     )
-    check_output_dir(params.out_dir, params.export_dir)
+    check_target(params.out_dir, params.export_dir)
     engine = make_engine()
     result = run_audit(params.export_dir, params.as_of, policy_file=params.policy, engine=engine)
     params.out_dir.mkdir(parents=True, exist_ok=True)
