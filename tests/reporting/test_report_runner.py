@@ -140,10 +140,14 @@ def test_the_kernel_is_this_interpreter_whatever_jupyter_has_registered(
     }
     (spec / "kernel.json").write_text(json.dumps(other | {"display_name": "other", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    nb = _notebook(tmp_path / "nb.ipynb", "import sys\nprint(sys.executable)")
+    nb = _notebook(
+        tmp_path / "nb.ipynb", "import sys, tempfile\nprint(sys.executable, tempfile.gettempdir())"
+    )
     render_report(nb, {}, tmp_path / "out", "nb.html")
     executed = nbformat.read(tmp_path / "out" / "nb.ipynb", as_version=4)
-    assert executed.cells[-1].outputs[0]["text"].strip() == sys.executable
+    executable, tmp = executed.cells[-1].outputs[0]["text"].split()
+    assert executable == sys.executable
+    assert Path(tmp).parent.name.startswith(".out.staging-")  # the kernel's temporary files: in staging
 
 
 def test_a_folder_of_other_files_is_not_replaced(tmp_path: Path) -> None:

@@ -81,8 +81,11 @@ class _OwnKernelManager(AsyncKernelManager):
 
     @property
     def kernel_spec(self) -> KernelSpec:
+        """``sys.executable``'s ipykernel; its temporary files (DuckDB's spill) go beside the
+        connection file, into the run's private scratch, so a killed run leaves none in /tmp."""
         if self._kernel_spec is None:
-            self._kernel_spec = KernelSpec(**get_kernel_dict(), resource_dir="")
+            env = {"TMPDIR": str(Path(self.connection_file).parent)} if self.connection_file else {}
+            self._kernel_spec = KernelSpec(**get_kernel_dict(), env=env, resource_dir="")
         return self._kernel_spec
 
     @default("transport_encryption")
