@@ -122,7 +122,12 @@ def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> N
     invoke(export, out)
     (out / "findings.parquet").write_bytes(b"PAR1")  # what we wrote, even if damaged, is ours
     assert invoke(export, out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "findings.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MARKER,
+        "attestation.json",
+        "findings.parquet",
+        "summary.json",
+    ]
     assert pq.read_table(out / "findings.parquet").num_rows > 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
