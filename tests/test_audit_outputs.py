@@ -18,6 +18,7 @@ from privacy_audit.cli import app
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.rules import REGISTRY
 
 
@@ -119,10 +120,25 @@ def test_rules_option_runs_only_those(export: Path, tmp_path: Path) -> None:
 def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     invoke(export, out)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "findings.parquet").write_bytes(b"PAR1")  # what we wrote, even if damaged, is ours
     assert invoke(export, out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MARKER,
+        "attestation.json",
+        "findings.parquet",
+        "summary.json",
+    ]
+    assert pq.read_table(out / "findings.parquet").num_rows > 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_previous_output_someone_added_to_is_not_replaced(export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke(export, out)
+    (out / "stale.txt").write_text("added by a person")
+    code, output = invoke(export, out)
+    assert code == 2 and f"{out}: expected a new or empty folder, or a previous output" in output
+    assert (out / "stale.txt").exists()
 
 
 def test_failed_rerun_keeps_previous_output(export: Path, tmp_path: Path) -> None:
@@ -144,7 +160,7 @@ def test_refuses_dangerous_output_directories(export: Path, tmp_path: Path, wher
         (out / "thesis.docx").write_text("precious")
     code, output = invoke(export, out)
     assert code == 2
-    assert "output directory" in output
+    assert f"{out}: expected" in output and ("outside the export" in output or "previous output" in output)
     assert not (export / "out").exists()
     assert where == "inside" or (out / "thesis.docx").exists()
 

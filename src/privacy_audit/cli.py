@@ -6,6 +6,7 @@ the CLI prints or exits.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,7 +141,8 @@ def audit(
     from privacy_audit.audit import run_audit, select_rules
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.evidence import parse_formats, write_evidence
-    from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
+    from privacy_audit.outputs.findings import write_outputs
+    from privacy_audit.outputs.folder import staged_output
     from privacy_audit.progress import RuleProgress, print_summary
 
     day = parse_day(as_of)
@@ -163,16 +165,24 @@ def audit(
         raise fail("--spark-master and --spark-conf need --engine spark")
     else:
         options["memory_limit"] = memory_limit
-    engine = start_engine(engine_name, options)
     try:
-        check_output_dir(out_dir, export_dir)
-        with RuleProgress(len(selected), err) as progress:
-            result = run_audit(
-                export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
-            )
-        with atomic_directory(out_dir) as tmp:
-            write_outputs(result, tmp)
-            write_evidence(result, tmp, evidence_formats, signer)
+        # The output folder is checked, locked and staged before any work; DuckDB spills into
+        # the staging folder's scratch, so a killed run's spill files go with its staging.
+        with staged_output(out_dir, export_dir) as stage:
+            if engine_name is EngineName.duckdb:
+                options["temp_directory"] = stage.scratch
+            engine = start_engine(engine_name, options)
+            with RuleProgress(len(selected), err) as progress:
+                result = run_audit(
+                    export_dir,
+                    day,
+                    policy_file=policy,
+                    rules=selected,
+                    engine=engine,
+                    progress=progress.update,
+                )
+            write_outputs(result, stage.output)
+            write_evidence(result, stage.output, evidence_formats, signer)
     except InputError as exc:
         raise fail(str(exc)) from None
     print_summary(result, out)
@@ -331,6 +341,7 @@ def publish(
         html_name,
         cell_timeout=cell_timeout,
         scanner=scanner,
+        export=params.export_dir,
     )
 
 
@@ -354,7 +365,7 @@ def report_compliance(
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
     from privacy_audit.outputs.attestation import load_signer
-    from privacy_audit.outputs.findings import check_output_dir
+    from privacy_audit.outputs.folder import check_target
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
     from privacy_audit.reporting.compliance.run import parameters
 
@@ -368,7 +379,7 @@ def report_compliance(
             previous_summary=previous or "",
             sign_key=sign_key or "",
         )
-        check_output_dir(params.out_dir, params.export_dir)
+        check_target(params.out_dir, params.export_dir)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
@@ -393,6 +404,7 @@ def report_trends(
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
+    from privacy_audit.outputs.folder import check_target
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.common.leaks import LeakScanner
     from privacy_audit.reporting.trends.publish import parameters
@@ -407,6 +419,7 @@ def report_trends(
             policy=policy or "",
         )
         load_policy(params.policy)
+        check_target(params.out_dir, params.export_dir)
         html = publish(
             "trends_report.ipynb",
             params,
@@ -441,7 +454,7 @@ def generate(
     try:
         chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
         manifest = generate(out_dir, chosen, err)
-    except GenerationError as exc:
+    except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None
     out.print(
         f"{manifest['planted_violations']} planted violations and {manifest['near_misses']} near misses "
@@ -451,8 +464,15 @@ def generate(
     )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler's timeout, ``kill``) unwinds like SIGINT: staging is removed, exit 143."""
+    err.print("[bold red]error:[/] terminated; nothing was written", highlight=False, markup=True)
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(app())
 
 

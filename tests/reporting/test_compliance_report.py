@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from handmade import make_export
 from privacy_audit.cli import app
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.common.html_export import check_self_contained
 from privacy_audit.reporting.compliance.policy_text import load_policy_text
 
@@ -58,6 +59,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "compliance.ipynb",
         "findings.parquet",
         "summary.json",
+        MARKER,
         "attestation.json",  # scanned for personal values with every other artifact
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from handmade import make_export
 from privacy_audit.cli import app
 from privacy_audit.errors import InputError
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.trends import publish as trends_publish
 from privacy_audit.reporting.trends import sections as trends_report
 from privacy_audit.reporting.trends.disclosure import Disclosed
@@ -209,7 +210,7 @@ def report(export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_publishes_parquet_html_and_notebook(report: Path) -> None:
-    assert {p.name for p in report.iterdir()} == {"trends.parquet", "trends.html", "trends.ipynb"}
+    assert {p.name for p in report.iterdir()} == {"trends.parquet", "trends.html", "trends.ipynb", MARKER}
     page = (report / "trends.html").read_text(encoding="utf-8")
     assert "cells suppressed" in page and "Top 5 collections per quarter" in page
     assert page.count("<img") == 3

@@ -1,28 +1,19 @@
-"""Findings and the run summary: their exact shape (export contract, "Audit output") and writing.
+"""Findings and the run summary: their exact shape (export contract, "Audit output").
 
-Outputs are written into a fresh directory beside OUT_DIR and renamed into place, so a run that
-fails leaves either the previous output or nothing — never half of a new one.
+``write_outputs`` fills a folder that ``outputs.folder.staged_output`` publishes atomically.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from privacy_audit import __version__
-from privacy_audit.engine.storage import is_uri
-from privacy_audit.errors import InputError
 from privacy_audit.rules import Rule
 
 if TYPE_CHECKING:
@@ -40,7 +31,6 @@ FINDINGS_SCHEMA = pa.schema(
     ]
 )
 SEVERITIES = ("critical", "high", "medium", "low")
-OUTPUT_MARKER = "summary.json"
 
 
 def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
@@ -109,59 +99,4 @@ def summary(result: AuditResult) -> dict[str, object]:
 def write_outputs(result: AuditResult, directory: Path) -> None:
     """Write findings.parquet and summary.json into ``directory`` (not atomic by itself)."""
     pq.write_table(result.findings(), directory / "findings.parquet")
-    (directory / OUTPUT_MARKER).write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
-
-
-def check_output_dir(out: Path, export: str | Path) -> None:
-    """Refuse an OUT_DIR that would write into the export or replace somebody else's folder.
-
-    Outputs are always written on the local file system; an export on remote storage
-    (``hdfs://``…) cannot contain them.
-    """
-    out = out.resolve()
-    export_dir = _local_path(str(export))
-    if export_dir is not None and (out == export_dir or export_dir in out.parents):
-        raise InputError(
-            str(out), expected="an output directory outside the export (the audit never writes there)"
-        )
-    if export_dir is not None and out in export_dir.parents:
-        raise InputError(str(out), expected="an output directory that does not contain the export")
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OUTPUT_MARKER).exists())):
-        raise InputError(
-            str(out), expected="a new directory or a previous output directory (it holds other files)"
-        )
-
-
-def _local_path(export: str) -> Path | None:
-    """The export's directory on this machine, or None when it is on remote storage."""
-    if not is_uri(export):
-        return Path(export).resolve()
-    if export.startswith("file:"):
-        return Path(unquote(urlparse(export).path)).resolve()
-    return None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_directory(out: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside ``out``; on success it replaces ``out`` whole."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; outputs get the usual mode
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-        tmp.rename(out)
-        if old:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    (directory / "summary.json").write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")

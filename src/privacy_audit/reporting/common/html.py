@@ -73,6 +73,15 @@ def table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def tiles(items: Sequence[tuple[str, object]]) -> str:
+    """Big numbers with a label under each; labels are HTML (like ``tag`` content), values are escaped."""
+    return tag(
+        "div",
+        "".join(tag("div", f"<strong>{esc(v)}</strong>{label}", "pa-tile") for label, v in items),
+        "pa-tiles",
+    )
+
+
 def severity_badge(severity: str) -> str:
     """A coloured severity label (an unknown severity is shown plain)."""
     return tag("span", esc(severity), f"pa-sev-{severity}" if severity in SEVERITIES else None)

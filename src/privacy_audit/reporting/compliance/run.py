@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
-from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
+from privacy_audit.outputs.findings import summary, write_outputs
+from privacy_audit.outputs.folder import check_target
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 
 
@@ -90,13 +91,7 @@ def parameters(**values: object) -> ComplianceParameters:
     try:
         return ComplianceParameters(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "parameters"
-        if err["type"] == "extra_forbidden":
-            expected = f"no such parameter: the report takes {', '.join(ComplianceParameters.model_fields)}"
-        else:
-            expected = f"a valid value ({err['msg'].removeprefix('Value error, ')})"
-        raise InputError(f"parameter {name}", expected=expected) from None
+        raise invalid(exc, noun="parameter", known=ComplianceParameters.model_fields) from None
 
 
 def prepare(
@@ -111,7 +106,7 @@ def prepare(
         previous_summary=previous_summary,
         sign_key=sign_key,
     )
-    check_output_dir(params.out_dir, params.export_dir)
+    check_target(params.out_dir, params.export_dir)
     signer = load_signer(params.sign_key) if params.sign_key else None
     engine = make_engine()
     result = run_audit(params.export_dir, params.as_of, policy_file=params.policy, engine=engine)

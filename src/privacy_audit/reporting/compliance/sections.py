@@ -11,7 +11,7 @@ from __future__ import annotations
 from privacy_audit.audit import RuleResult
 from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
-from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, with_code
+from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
 from privacy_audit.reporting.compliance import measures
 from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import Severity
@@ -23,15 +23,6 @@ AGE_COLOURS = [
     (measures.HELD, "#9575cd"),
     (measures.PAST, "#c62828"),
 ]
-
-
-def _tiles(items: list[tuple[str, object]]) -> str:
-    """Big numbers with a label under each; labels are HTML written here, values are escaped."""
-    return tag(
-        "div",
-        "".join(tag("div", f"<strong>{esc(v)}</strong>{label}", "pa-tile") for label, v in items),
-        "pa-tiles",
-    )
 
 
 def _plural(n: int, noun: str) -> str:
@@ -61,7 +52,7 @@ def verdict(run: ComplianceRun) -> Section:
         )
         + tag("div", esc(headline), cls)
         + tag("h3", "Rules")
-        + _tiles(
+        + tiles(
             [
                 ("passed", totals["pass"]),
                 ("failed", failed),
@@ -70,7 +61,7 @@ def verdict(run: ComplianceRun) -> Section:
             ]
         )
         + tag("h3", "Findings by severity")
-        + _tiles([(severity_badge(s), totals["by_severity"][s]) for s in SEVERITIES])
+        + tiles([(severity_badge(s), totals["by_severity"][s]) for s in SEVERITIES])
     )
     section.add(_since_previous(run))
     not_run = [r for r in run.result.results if r.status in ("skipped", "error")]
