@@ -71,6 +71,11 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+MAPPING_OPTION = typer.Option(
+    "--mapping", help="A mapping file: the platform's own tables and columns as the contract's."
+)
+
+
 @app.command()
 def audit(
     export_dir: Annotated[
@@ -107,6 +112,7 @@ def audit(
         list[str] | None,
         typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
     ] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
 ) -> None:
     """Audit one export and write findings.parquet and summary.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
@@ -114,6 +120,7 @@ def audit(
     from privacy_audit.engine.base import EngineError
     from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
     from privacy_audit.progress import RuleProgress, print_summary
+    from privacy_audit.sources.mapping import load_mapping
 
     day = parse_day(as_of)
     try:
@@ -137,9 +144,16 @@ def audit(
         raise fail(f"--engine {engine_name}: {exc}") from None
     try:
         check_output_dir(out_dir, export_dir)
+        loaded = load_mapping(mapping) if mapping else None
         with RuleProgress(len(selected), err) as progress:
             result = run_audit(
-                export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
+                export_dir,
+                day,
+                policy_file=policy,
+                rules=selected,
+                engine=engine,
+                progress=progress.update,
+                mapping=loaded,
             )
         with atomic_directory(out_dir) as tmp:
             write_outputs(result, tmp)
@@ -150,6 +164,38 @@ def audit(
         Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
     ):
         raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    export_dir: Annotated[str, typer.Argument(metavar="EXPORT", help="The export directory to validate.")],
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+) -> None:
+    """Validate an export without running rules: every problem at once, and which rules would run."""
+    from privacy_audit.audit import skip_reason
+    from privacy_audit.engine import make_engine
+    from privacy_audit.export import check_export
+    from privacy_audit.sources.mapping import load_mapping
+
+    try:
+        loaded = load_mapping(mapping) if mapping else None
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    engine = make_engine()
+    try:
+        checked = check_export(export_dir, engine, loaded)
+    finally:
+        engine.close()
+    for problem in checked.problems:
+        err.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+    if checked.export is None:
+        raise typer.Exit(2)
+    tables = ", ".join(f"{t} ({s.origin})" for t, s in sorted(checked.export.sources.items()))
+    out.print(f"export is usable: {tables}", highlight=False, soft_wrap=True)
+    for rule in REGISTRY.values():
+        reason = skip_reason(rule, checked.export)
+        verdict = f"skipped: {reason}" if reason else "runs"
+        out.print(f"{rule.id}: {verdict}", highlight=False, soft_wrap=True)
 
 
 @app.command("rules")
