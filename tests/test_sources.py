@@ -111,7 +111,10 @@ def test_csv_timestamps_with_utc_offsets_are_converted(tmp_path: Path) -> None:
         "2026-01-05 10:00:00-0530",
         "2026-01-05 10:00:00",
     ]
-    rows = [line.replace("2020-01-01 00:00:00.000000", stamp, 1) for line, stamp in zip(text[1:], stamps, strict=True)]
+    rows = [
+        line.replace("2020-01-01 00:00:00.000000", stamp, 1)
+        for line, stamp in zip(text[1:], stamps, strict=True)
+    ]
     (export / "legal_holds.csv").write_text("\n".join([text[0], *rows]) + "\n", encoding="utf-8")
     engine = make_engine()
     open_export(export, engine)

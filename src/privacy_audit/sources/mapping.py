@@ -220,15 +220,11 @@ def expression(text: str, where: str, key: str) -> tuple[str, set[str]]:
     except sqlglot.errors.SqlglotError:
         raise InputError(where, key=key, expected="one SQL expression (it does not parse)") from None
     select = statements[0] if len(statements) == 1 else None
+    clauses = {k for k, v in select.args.items() if v} if isinstance(select, exp.Select) else set()
     if (
         not isinstance(select, exp.Select)
         or len(select.expressions) != 1
-        or set(select.args)
-        - {
-            "expressions",
-            "from_",
-            "from",
-        }
+        or clauses - {"expressions", "from_"}
     ):
         raise InputError(where, key=key, expected="one SQL expression, nothing around it")
     tree = select.expressions[0]
