@@ -23,7 +23,9 @@ def test_every_missing_table_and_column_at_once(tmp_path: Path) -> None:
         (export / f"{table}.csv").unlink()
     contacts = export / "contacts.csv"
     contacts.write_text(
-        contacts.read_text(encoding="utf-8").replace('"created_at"', '"created"').replace('"email"', '"mail"'),
+        contacts.read_text(encoding="utf-8")
+        .replace('"created_at"', '"created"')
+        .replace('"email"', '"mail"'),
         encoding="utf-8",
     )
     code, errors, _ = check(export)

@@ -82,7 +82,7 @@ def audit(
         str,
         typer.Argument(
             metavar="EXPORT",
-            help="The export: a directory of <table>.parquet/.csv files; with --engine spark also"
+            help="The export: a directory of tables (<table>.parquet, .csv, .csv.gz, .csv.zst or <table>/ of part files); with --engine spark also"
             " a URI Spark reads (hdfs://, s3a://…).",
         ),
     ],
