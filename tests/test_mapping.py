@@ -176,3 +176,23 @@ def test_mapped_export_gives_the_same_findings_on_spark(forms: Forms) -> None:
     finally:
         engine.close()
     assert on_spark == ids(forms.native, forms.mapping)
+
+
+def test_a_glob_source_reads_every_matching_file(tmp_path: Path) -> None:
+    export = make_export(tmp_path / "export", _rows())
+    orders = pq.read_table(export / "orders.parquet")
+    (export / "orders.parquet").unlink()
+    (export / "dumps").mkdir()
+    for i, year in enumerate(("2010", "2025")):
+        pq.write_table(orders.slice(i, 1), export / "dumps" / f"orders_{year}.parquet")
+    pq.write_table(orders.slice(0, 0), export / "dumps" / "refunds_2025.parquet")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "version: 1\ntables:\n  orders:\n    source: dumps/orders_*.parquet\n", encoding="utf-8"
+    )
+    result = run_audit(export, AS_OF, mapping=load_mapping(mapping))
+    assert result.export.manifest()["orders"]["files"][1]["path"] == "dumps/orders_2025.parquet"
+    assert len(result.export.manifest()["orders"]["files"]) == 2
+    assert ("RET-ORDER-OVERDUE", "O1") in {
+        (r["rule_id"], r["record_id"]) for r in result.findings().to_pylist()
+    }

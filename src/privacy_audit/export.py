@@ -40,6 +40,7 @@ from privacy_audit.engine.storage import Storage
 from privacy_audit.errors import InputError
 from privacy_audit.sources.files import (
     FORMS,
+    CsvDialect,
     TableSource,
     discover,
     glob_source,
@@ -194,10 +195,14 @@ class _Loader:
         sources, ignored = self._sources()
         tables = {}
         for name, source in sources.items():
+            before = len(self.problems.found)
             try:
-                tables[name] = self._structure(source)
+                loaded = self._structure(source)
             except InputError as exc:
                 self.problems.add(exc)
+                continue
+            if len(self.problems.found) == before:  # values are checked only in a sound structure
+                tables[name] = loaded
         for name, table in tables.items():
             self._check_values(TABLES[name], table)
         export = Export(self.root, sources, {}, ignored=ignored, mapping=self.mapping)
@@ -248,13 +253,15 @@ class _Loader:
                 self.problems.add(InputError(self.root, expected=f"{where} (each as {FORMS})"))
         return sources, [name for name in found.ignored if name not in used_tops]
 
-    def _mapped_source(self, table: str, source: str, fmt: str | None, csv_dialect: object) -> TableSource:
+    def _mapped_source(
+        self, table: str, source: str, fmt: str | None, csv_dialect: CsvDialect | None
+    ) -> TableSource:
         assert self.mapping is not None
         key = f"tables.{table}.source"
         path = source.strip("/")
         try:
             if set("*?[") & set(path):
-                return glob_source(self.root, self.storage, table, path, fmt, csv_dialect)  # type: ignore[arg-type]
+                return glob_source(self.root, self.storage, table, path, fmt, csv_dialect)
             parent, _, name = path.rpartition("/")
             where = f"{self.root.rstrip('/')}/{parent}" if parent else self.root
             entry = next((e for e in list_dir(self.storage, where) if e.name == name), None)
@@ -266,7 +273,7 @@ class _Loader:
                 key=key,
                 expected=f"a file or directory in the export ({source} does not exist)",
             )
-        return parts_source(self.storage, table, entry, path, source, fmt, csv_dialect)  # type: ignore[arg-type]
+        return parts_source(self.storage, table, entry, path, source, fmt, csv_dialect)
 
     def _structure(self, source: TableSource) -> _Table:
         """Raw view, projection and types of one table; the first problem that stops it raises."""
