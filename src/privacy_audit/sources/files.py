@@ -86,8 +86,10 @@ def format_of(name: str) -> str | None:
     return next((fmt for suffix, fmt in SUFFIXES.items() if lowered.endswith(suffix)), None)
 
 
-def _table_of(name: str) -> str | None:
-    """The contract table a top-level file name holds (``orders.csv.gz`` → orders)."""
+def table_of(name: str) -> str | None:
+    """The contract table a top-level entry of an export holds (``orders.csv.gz``, ``orders/``)."""
+    if name in TABLES:
+        return name
     lowered = name.lower()
     for suffix in sorted(SUFFIXES, key=len, reverse=True):
         if lowered.endswith(suffix) and name[: -len(suffix)] in TABLES:
@@ -127,7 +129,7 @@ def discover(root: str, storage: Storage, skip: set[str]) -> Discovery:
     found = Discovery()
     by_table: dict[str, list[Entry]] = {}
     for entry in list_dir(storage, root):
-        table = _table_of(entry.name) or (entry.name if entry.name in TABLES else None)
+        table = table_of(entry.name)
         if table is None or table in skip:
             found.ignored.append(entry.name)
         else:
