@@ -224,20 +224,29 @@ def check(
 @app.command("rules")
 def list_rules(
     rule_id: Annotated[str | None, typer.Argument(help="Show this rule's documentation.")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Quote this policy's numbers instead of the bundled default's.")
+    ] = None,
 ) -> None:
     """List the rule catalogue, or print one rule's documentation."""
+    from privacy_audit.policy import load_policy
+
+    try:
+        in_force, _ = load_policy(policy)
+    except InputError as exc:
+        raise fail(str(exc)) from None
     if rule_id:
         rule = REGISTRY.get(rule_id.upper())
         if rule is None:
             raise fail(f"unknown rule id {rule_id} (run `privacy-audit rules` for the catalogue)")
-        out.print(Markdown(rule.doc()))
+        out.print(Markdown(rule.doc(in_force)))
         return
     table = Table(title=f"{len(REGISTRY)} rules", show_lines=False)
     table.add_column("rule", no_wrap=True)
     for column in ("severity", "§", "record id", "what it checks"):
         table.add_column(column)
     for rule in REGISTRY.values():
-        first = " ".join(rule.what.split()).split(". ")[0]
+        first = " ".join(rule.docs(in_force).what.split()).split(". ")[0]
         table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
     out.print(table)
 

@@ -144,7 +144,7 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
         )
         + tag("p", tag("strong", "The promise"))
         + "".join(_promise(run, c) for c in rule.clauses)
-        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.what))
+        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
             ["table", "record id", "subject id"], [tuple(e.values()) for e in evidence], text_class="pa-mono"
