@@ -17,6 +17,7 @@ from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.rules import REGISTRY, Rule, Status
 from privacy_audit.rules.params import bind
+from privacy_audit.sources.mapping import Mapping
 
 
 @dataclass
@@ -76,12 +77,13 @@ def run_audit(
     rules: list[Rule] | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    mapping: Mapping | None = None,
 ) -> AuditResult:
     """Validate the export, then run each rule; raises ``InputError`` for unusable input."""
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
     engine = engine or make_engine()
-    export = open_export(export_dir, engine)
+    export = open_export(export_dir, engine, mapping)
     registered: set[str] = set()
     results = []
     for rule in rules or list(REGISTRY.values()):
@@ -109,13 +111,17 @@ def run_audit(
     )
 
 
+def skip_reason(rule: Rule, export: Export) -> str | None:
+    """Why ``rule`` cannot run on ``export`` (a table it needs is absent), or None."""
+    missing = [t for t in rule.tables if not export.has(t)]
+    return f"table {', '.join(missing)} is absent from the export" if missing else None
+
+
 def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, object]) -> RuleResult:
     """One rule: skipped when a table it needs is absent, error when its query fails."""
-    missing = [t for t in rule.tables if not export.has(t)]
-    if missing:
-        return RuleResult(
-            rule, Status.skipped, reason=f"table {', '.join(missing)} is absent from the export"
-        )
+    reason = skip_reason(rule, export)
+    if reason:
+        return RuleResult(rule, Status.skipped, reason=reason)
     start = time.perf_counter()
     try:
         rows = engine.query(rule.sql, params)

@@ -73,6 +73,11 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+MAPPING_OPTION = typer.Option(
+    "--mapping", help="A mapping file: the platform's own tables and columns as the contract's."
+)
+
+
 def start_engine(engine_name: EngineName, options: dict[str, object]) -> Engine:
     """The chosen engine, or one line and exit 2 when it cannot start with these options."""
     from privacy_audit.engine import make_engine
@@ -94,7 +99,7 @@ def audit(
         str,
         typer.Argument(
             metavar="EXPORT",
-            help="The export: a directory of <table>.parquet/.csv files; with --engine spark also"
+            help="The export: a directory of tables (<table>.parquet, .csv, .csv.gz, .csv.zst or <table>/ of part files); with --engine spark also"
             " a URI Spark reads (hdfs://, s3a://…).",
         ),
     ],
@@ -124,6 +129,7 @@ def audit(
         list[str] | None,
         typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
     ] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
     sign_key: Annotated[
         Path | None,
         typer.Option(
@@ -144,6 +150,7 @@ def audit(
     from privacy_audit.outputs.findings import write_outputs
     from privacy_audit.outputs.folder import staged_output
     from privacy_audit.progress import RuleProgress, print_summary
+    from privacy_audit.sources.mapping import load_mapping
 
     day = parse_day(as_of)
     try:
@@ -168,6 +175,7 @@ def audit(
     try:
         # The output folder is checked, locked and staged before any work; DuckDB spills into
         # the staging folder's scratch, so a killed run's spill files go with its staging.
+        loaded = load_mapping(mapping) if mapping else None
         with staged_output(out_dir, export_dir) as stage:
             if engine_name is EngineName.duckdb:
                 options["temp_directory"] = stage.scratch
@@ -180,6 +188,7 @@ def audit(
                     rules=selected,
                     engine=engine,
                     progress=progress.update,
+                    mapping=loaded,
                 )
             write_outputs(result, stage.output)
             write_evidence(result, stage.output, evidence_formats, signer)
@@ -190,6 +199,38 @@ def audit(
         Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
     ):
         raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    export_dir: Annotated[str, typer.Argument(metavar="EXPORT", help="The export directory to validate.")],
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+) -> None:
+    """Validate an export without running rules: every problem at once, and which rules would run."""
+    from privacy_audit.audit import skip_reason
+    from privacy_audit.engine import make_engine
+    from privacy_audit.export import check_export
+    from privacy_audit.sources.mapping import load_mapping
+
+    try:
+        loaded = load_mapping(mapping) if mapping else None
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    engine = make_engine()
+    try:
+        checked = check_export(export_dir, engine, loaded)
+    finally:
+        engine.close()
+    for problem in checked.problems:
+        err.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+    if checked.export is None:
+        raise typer.Exit(2)
+    tables = ", ".join(f"{t} ({s.origin})" for t, s in sorted(checked.export.sources.items()))
+    out.print(f"export is usable: {tables}", highlight=False, soft_wrap=True)
+    for rule in REGISTRY.values():
+        reason = skip_reason(rule, checked.export)
+        verdict = f"skipped: {reason}" if reason else "runs"
+        out.print(f"{rule.id}: {verdict}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -58,6 +58,7 @@ def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
 
 def summary(result: AuditResult) -> dict[str, object]:
     """summary.json: per-rule status and counts, plus the run's manifest."""
+    mapping = result.export.mapping
     rules = [
         {
             "rule_id": r.rule.id,
@@ -82,6 +83,9 @@ def summary(result: AuditResult) -> dict[str, object]:
         "policy_digest": result.policy_digest,
         "input_digests": dict(sorted(result.export.digests.items())),
         "ignored_files": result.export.ignored,
+        "mapping_file": mapping.file if mapping else None,
+        "mapping_digest": mapping.sha256 if mapping else None,
+        "tables": result.export.manifest(),
         "engine": result.engine,
         "engine_version": result.engine_version,
         "started_at": result.started_at.isoformat(timespec="seconds"),
