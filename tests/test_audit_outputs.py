@@ -68,7 +68,7 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "A1",
         "6.1",
     )
-    assert "hunter2" not in json.dumps(findings.to_pylist())
+    assert "hunter2" not in json.dumps(findings.to_pylist(), default=str)
 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["as_of"] == "2026-01-01"
@@ -84,6 +84,10 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "status": "fail",
         "checked": 1,
         "violations": 1,
+        "open": 1,
+        "waived": 0,
+        "new": 1,
+        "resolved": 0,
         "reason": None,
         "seconds": 0,
     }
@@ -120,7 +124,7 @@ def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> N
     invoke(export, out)
     (out / "stale.txt").write_text("from an older run")
     assert invoke(export, out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "resolved.parquet", "summary.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

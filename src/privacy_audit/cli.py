@@ -6,6 +6,7 @@ the CLI prints or exits.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +28,15 @@ if TYPE_CHECKING:
     from privacy_audit.reporting.compliance.run import ComplianceParameters
     from privacy_audit.reporting.trends.publish import TrendParameters
 
+EXIT_CODES = (
+    "Exit status: 0 ran · 1 open findings at or above --fail-on (waived findings never count)"
+    " · 2 unusable input · 3 incomplete: a rule ended in error (never 0 then, whatever --fail-on says)."
+)
+REPORT_EXIT_CODES = "Exit status: 0 published · 2 unusable input · 3 incomplete: a cell failed."
+
 app = typer.Typer(
     help="Prove from a platform export whether the privacy policy's promises are kept.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -38,6 +46,24 @@ app.add_typer(report_app, name="report")
 
 out = Console()
 err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from privacy_audit import __version__
+
+        out.print(f"privacy-audit {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Options that come before any command (--version)."""
 
 
 class EngineName(StrEnum):
@@ -71,7 +97,17 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
-@app.command()
+FailOn = Annotated[
+    Severity | None,
+    typer.Option("--fail-on", help="Exit 1 when an open finding of this severity or worse exists."),
+]
+Waivers = Annotated[
+    Path | None,
+    typer.Option("--waivers", help="Waivers YAML: accepted findings, each with approver and expiry."),
+]
+
+
+@app.command(epilog=EXIT_CODES)
 def audit(
     export_dir: Annotated[
         str,
@@ -84,9 +120,11 @@ def audit(
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
-    fail_on: Annotated[
-        Severity | None,
-        typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
+    fail_on: FailOn = None,
+    waivers: Waivers = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="An earlier run's output folder: new, persisting, resolved."),
     ] = None,
     rules: Annotated[str | None, typer.Option(help="Comma-separated rule ids to run (default: all).")] = None,
     threads: Annotated[int | None, typer.Option(help="Engine threads (default: all cores).")] = None,
@@ -108,11 +146,12 @@ def audit(
         typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
     ] = None,
 ) -> None:
-    """Audit one export and write findings.parquet and summary.json to OUT."""
+    """Audit one export and write findings.parquet, resolved.parquet and summary.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
     from privacy_audit.engine import make_engine
     from privacy_audit.engine.base import EngineError
-    from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
+    from privacy_audit.lifecycle import exit_status
+    from privacy_audit.outputs.findings import atomic_directory, check_output_dir, summary, write_outputs
     from privacy_audit.progress import RuleProgress, print_summary
 
     day = parse_day(as_of)
@@ -139,17 +178,21 @@ def audit(
         check_output_dir(out_dir, export_dir)
         with RuleProgress(len(selected), err) as progress:
             result = run_audit(
-                export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
+                export_dir,
+                day,
+                policy_file=policy,
+                rules=selected,
+                engine=engine,
+                progress=progress.update,
+                waivers_file=waivers,
+                previous=previous,
             )
         with atomic_directory(out_dir) as tmp:
             write_outputs(result, tmp)
     except InputError as exc:
         raise fail(str(exc)) from None
     print_summary(result, out)
-    if fail_on and any(
-        Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
-    ):
-        raise typer.Exit(1)
+    raise typer.Exit(exit_status(summary(result), fail_on))
 
 
 @app.command("rules")
@@ -175,7 +218,7 @@ def list_rules(
 
 @contextmanager
 def report_errors() -> Iterator[None]:
-    """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""
+    """Unusable input exits 2; a failed report is incomplete (3), or 2 when a cell met unusable input."""
     from privacy_audit.reporting.common.runner import ReportError
 
     try:
@@ -183,7 +226,7 @@ def report_errors() -> Iterator[None]:
     except InputError as exc:
         raise fail(str(exc)) from None
     except ReportError as exc:  # a cell's InputError is unusable input too: exit 2, like `audit`
-        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+        raise fail(str(exc), 2 if exc.ename == "InputError" else 3) from None
 
 
 def publish(
@@ -206,7 +249,7 @@ def publish(
     )
 
 
-@report_app.command("compliance")
+@report_app.command("compliance", epilog=EXIT_CODES.replace("ended in error", "or a cell ended in error"))
 def report_compliance(
     export_dir: Annotated[Path, typer.Option("--export", help="The export directory to audit.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
@@ -216,14 +259,20 @@ def report_compliance(
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
     previous: Annotated[
         Path | None,
-        typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
+        typer.Option(
+            help="An earlier run's folder, or a folder of run folders (the latest before --as-of is"
+            " compared, all of them are charted)."
+        ),
     ] = None,
+    waivers: Waivers = None,
+    fail_on: FailOn = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
-    from privacy_audit.outputs.findings import check_output_dir
+    from privacy_audit.lifecycle import exit_status
+    from privacy_audit.outputs.findings import OUTPUT_MARKER, check_output_dir
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
-    from privacy_audit.reporting.compliance.run import parameters
+    from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
     with report_errors():
@@ -232,17 +281,21 @@ def report_compliance(
             as_of=day,
             policy=policy or "",
             out_dir=out_dir,
-            previous_summary=previous or "",
+            previous=previous or "",
+            waivers=waivers or "",
         )
         check_output_dir(params.out_dir, params.export_dir)
+        check_earlier_runs(params)
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
         html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
     out.print(f"compliance report written to {html}")
+    published = json.loads((html.parent / OUTPUT_MARKER).read_text(encoding="utf-8"))
+    raise typer.Exit(exit_status(published, fail_on))
 
 
-@report_app.command("trends")
+@report_app.command("trends", epilog=REPORT_EXIT_CODES)
 def report_trends(
     export_dir: Annotated[Path, typer.Option("--export", help="The export directory to summarize.")],
     period_start: Annotated[str, typer.Option("--period-start", help="First day of the period, YYYY-MM-DD.")],

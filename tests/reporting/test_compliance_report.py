@@ -41,7 +41,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert first.exit_code == 0, first.output
     second = _report(
         "--export", str(export), "--as-of", "2026-11-01", "--out", str(root / "november"),
-        "--previous", str(root / "october" / "summary.json"),
+        "--previous", str(root / "october"),
     )  # fmt: skip
     assert second.exit_code == 0, second.output
     return root / "november"
@@ -57,6 +57,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "compliance.html",
         "compliance.ipynb",
         "findings.parquet",
+        "resolved.parquet",
         "summary.json",
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
@@ -88,7 +89,7 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
 
 
 def test_html_compares_with_the_previous_run(page: str) -> None:
-    assert "Change since the previous run (as_of 2026-10-01)" in page
+    assert "What changed since the previous run (as_of 2026-10-01)" in page
     assert "Stacked bars of findings by severity for 2 runs" in page
 
 
@@ -120,16 +121,28 @@ def test_broken_export_fails_before_any_kernel_and_writes_nothing(tmp_path: Path
 def test_a_failing_cell_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     ensure_kernel()
     export = make_export(tmp_path / "export", {})
-    broken = tmp_path / "summary.json"
-    broken.write_text("{not json", encoding="utf-8")
+    broken = tmp_path / "previous"  # a readable summary, but findings that are not Parquet
+    broken.mkdir()
+    summary = {
+        "as_of": "2026-10-01",
+        "policy_digest": "0" * 64,
+        "input_digests": {},
+        "totals": {},
+        "rules": [],
+    }
+    (broken / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    (broken / "findings.parquet").write_text("not parquet", encoding="utf-8")
     result = _report(
         "--export", str(export), "--as-of", "2026-11-01", "--out", str(tmp_path / "out"),
         "--previous", str(broken),
     )  # fmt: skip
     message = " ".join(result.output.split())
     assert result.exit_code == 2, message
-    assert "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import" in message
-    assert "InputError" in message and "summary.json" in message
+    assert (
+        "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import"
+        in message
+    )
+    assert "InputError" in message and "findings.parquet" in message
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

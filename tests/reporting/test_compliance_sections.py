@@ -107,7 +107,8 @@ def test_another_policy_text_and_bad_ones(tmp_path: Path) -> None:
     [
         ({"as_of": "2026-13-01"}, "parameter as_of"),
         ({"export_dir": "/no/such/export"}, "parameter export_dir"),
-        ({"previous_summary": "/no/such/summary.json"}, "parameter previous_summary"),
+        ({"previous": "/no/such/run"}, "parameter previous"),
+        ({"waivers": "/no/such/waivers.yaml"}, "parameter waivers"),
         ({"exprot_dir": "x"}, "parameter exprot_dir: expected no such parameter"),
         ({"out_dir": ""}, "parameter out_dir: expected a valid value \\(an output directory is required"),
     ],
@@ -126,7 +127,7 @@ def test_parameters_resolve_paths_and_treat_empty_as_absent(tmp_path: Path) -> N
 
 def test_prepare_writes_findings_and_summary(run: ComplianceRun, root: Path) -> None:
     out = root / "out"
-    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"findings.parquet", "resolved.parquet", "summary.json"}
     assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
 
 
@@ -148,7 +149,7 @@ def test_verdict_shows_the_change_since_the_previous_run(run: ComplianceRun) -> 
         if rule["rule_id"] == "RIGHTS-LATE":
             rule["status"] = "pass"
     text = compliance.verdict(dataclasses.replace(run, history=[before])).html
-    assert "Change since the previous run (as_of 2026-10-01)" in text
+    assert "What changed since the previous run (as_of 2026-10-01)" in text
     assert "+1" in text and "−3" in text
     assert "Newly failing: RIGHTS-LATE" in text
 
@@ -226,7 +227,10 @@ def test_history_from_a_folder_of_runs(tmp_path: Path) -> None:
         summary = {"as_of": day, "totals": {"by_severity": {}}, "rules": []}
         (tmp_path / day / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     history = compliance_run.load_history(tmp_path, date(2026, 11, 1))
-    assert [h["as_of"] for h in history] == ["2026-09-01", "2026-10-01"]  # earlier runs only
+    assert [(Path(d).name, h["as_of"]) for d, h in history] == [
+        ("2026-09-01", "2026-09-01"),
+        ("2026-10-01", "2026-10-01"),
+    ]  # earlier runs only
     (tmp_path / "2026-10-01" / "summary.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"summary\.json written by privacy-audit"):
         compliance_run.load_history(tmp_path, date(2026, 11, 1))
