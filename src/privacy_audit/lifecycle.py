@@ -59,15 +59,15 @@ def _known_rule(value: str) -> str:
     return value
 
 
-def _a_day(value: object) -> object:
-    """A YAML date (or a quoted YYYY-MM-DD); a timestamp or anything else is malformed."""
-    if isinstance(value, str):
+def _a_day(value: object) -> date:
+    """YYYY-MM-DD (the loader leaves YAML dates as text); a timestamp or anything else is malformed."""
+    if isinstance(value, date) and not isinstance(value, datetime):  # a Waiver built in Python
+        return value
+    if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
     raise ValueError("a date YYYY-MM-DD")
 
 
@@ -135,8 +135,22 @@ def _key(data: object, loc: Sequence[int | str]) -> str:
     raw = data.get("waivers")[loc[1]] if isinstance(data, dict) else None
     wid = raw.get("id") if isinstance(raw, dict) else None
     label = wid if isinstance(wid, str) and wid.strip() and not any(c.isspace() for c in wid) else None
-    rest = ".".join(str(p) for p in loc[2:]) or "(the waiver)"
+    rest = ".".join(str(p) for p in loc[2:]) or "records | subjects | scope"  # the one model check
     return f"waivers[{label or f'#{loc[1] + 1}'}].{rest}"
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's safe loader (10,000 waivers load in a blink), dates left as text.
+
+    PyYAML would raise a bare ValueError for ``expires: 2027-13-01``; as text, the model checks
+    it and the message names the waiver and the key.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def load_waivers(path: Path) -> Waivers:
@@ -147,7 +161,7 @@ def load_waivers(path: Path) -> Waivers:
     except OSError as exc:
         raise InputError(name, expected=f"a readable waivers file ({exc.strerror})") from None
     try:
-        data = yaml.load(raw, Loader=yaml.CSafeLoader)  # 10,000 waivers: libyaml, not pure Python
+        data = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(name, expected=f"valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
