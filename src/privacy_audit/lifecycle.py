@@ -402,14 +402,14 @@ def _uses(listed: Sequence[Waiver], pairs: pa.Table, ran: set[str], as_of: date)
         ranks = pairs["rank"].to_numpy()
         np.add.at(matched, np.where(ranks >= n, ranks - n, ranks), 1)
     uses = []
-    for i, w in enumerate(listed):
+    for w, hits in zip(listed, matched.tolist(), strict=True):
         if not w.in_force(as_of):
             state = "expired"
         elif w.rule not in ran:
             state = "not_checked"
         else:
-            state = "in_force" if matched[i] else "stale"
-        uses.append(WaiverUse(w, state, int(matched[i])))
+            state = "in_force" if hits else "stale"
+        uses.append(WaiverUse(w, state, hits))
     return uses
 
 

@@ -244,3 +244,82 @@ def test_sections_escape_the_export_and_omit_free_text(tmp_path: Path) -> None:
     assert html.escape(IMG) in text  # identifiers and the undeclared column's name, escaped
     assert SCRIPT not in text and IMG not in text
     assert FREE_TEXT not in text
+
+
+AGED = {
+    "accounts": [{"account_id": "A-GB", "country": "GB"}],
+    "orders": [
+        {"order_id": "O-old", "account_id": "A-GB", "order_date": "2015-01-01", "contact_id": "C1"},
+        {"order_id": "O-aged", "account_id": "A-GB", "order_date": "2020-09-15", "contact_id": "C1"},
+    ],
+}
+
+
+def _waivers(path: Path) -> Path:
+    def entry(wid: str, expires: str, **target: object) -> dict:
+        return {"id": wid, "rule": "RET-ORDER-OVERDUE", **target, "justification": f"{SCRIPT} kept for the tax audit",
+                "approved_by": "Data protection officer", "expires": expires}  # fmt: skip
+
+    waivers = [
+        entry("W-SOON", "2026-11-20", records=["O-old"]),
+        entry("W-STALE", "2027-06-30", records=["O-none"]),
+        entry("W-EXPIRED", "2026-10-15", records=["O-aged"]),
+    ]
+    path.write_text(json.dumps({"version": 1, "waivers": waivers}), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+@pytest.fixture(scope="module")
+def aged(root: Path) -> ComplianceRun:
+    """October: O-old overdue. November, same files: O-aged has aged past GB's 6 years."""
+    export = make_export(root / "aged", AGED)
+    compliance_run.prepare(str(export), "2026-10-01", "", str(root / "runs" / "october"))
+    waivers = _waivers(root / "waivers.yaml")
+    return compliance_run.prepare(
+        str(export), AS_OF, "", str(root / "runs" / "november"), str(root / "runs"), str(waivers)
+    )
+
+
+def test_verdict_tells_what_changed_since_the_previous_run(aged: ComplianceRun) -> None:
+    text = compliance.verdict(aged).html
+    assert "What changed since the previous run (as_of 2026-10-01)" in text
+    assert "No file of the export changed. The policy is the same. The waivers changed." in text
+    assert "Nothing in the data or the policy changed: the new findings (1) are records that aged" in text
+    assert "1 new finding · 0 resolved since then" in text
+
+
+def test_rule_lifecycle_counts_open_waived_new_resolved(aged: ComplianceRun) -> None:
+    text = compliance.rule_lifecycle(aged).html
+    cells = ["<td>RET-ORDER-OVERDUE</td><td>high</td><td>fail</td>"]
+    cells += [f'<td class="pa-num">{n}</td>' for n in (1, 1, 1, 0)]  # open, waived, new, resolved
+    assert "".join(cells) in text
+
+
+def test_waivers_section_shows_who_approved_what_until_when(aged: ComplianceRun) -> None:
+    text = compliance.waivers(aged).html
+    assert html.escape(f"{SCRIPT} kept for the tax audit") in text and SCRIPT not in text
+    assert "Data protection officer" in text
+    assert '<tr class="pa-expiring"><td>W-SOON</td>' in text and "2026-11-20 (in 19 days)" in text
+    assert "<td>W-STALE</td>" in text.split("Stale (1)")[1]
+    assert "<td>W-EXPIRED</td>" in text.split("Expired (1)")[1].split("Stale")[0]
+    assert "1 waiver expire within 30 days" in text
+
+
+def test_failing_rules_show_open_findings_only(aged: ComplianceRun) -> None:
+    text = compliance.failing_rules(aged).html
+    assert "1 open finding (1 more waived) of 2 records checked" in text
+    assert "O-aged" in text and "O-old" not in text  # O-old is waived
+    assert '<td class="pa-mono">new</td><td class="pa-mono">2026-11-01</td>' in text
+
+
+def test_severity_trend_charts_the_folder_of_runs(aged: ComplianceRun) -> None:
+    (chart,) = compliance.severity_trend(aged).charts
+    assert chart.alt == "Stacked bars of findings by severity for 2 runs."
+
+
+def test_a_folder_that_is_not_runs_is_unusable(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a run", encoding="utf-8")
+    with pytest.raises(InputError, match="a run folder, or a folder of run folders"):
+        compliance_run.load_history(tmp_path, date(2026, 11, 1))
+    (tmp_path / "first").mkdir()  # the first scheduled run: a folder of runs, none yet
+    assert compliance_run.load_history(tmp_path / "first", date(2026, 11, 1)) == []

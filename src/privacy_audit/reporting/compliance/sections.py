@@ -110,7 +110,7 @@ def _what_changed(change: dict) -> str:
         )
         if change[key]
     ]
-    data = f"The export changed: {'; '.join(files)}." if files else "Nothing in the export's files changed."
+    data = f"The export changed: {'; '.join(files)}." if files else "No file of the export changed."
     policy = "The policy changed." if change["policy_changed"] else "The policy is the same."
     waivers = "The waivers changed." if change["waivers_changed"] else "The waivers are the same."
     return " ".join((data, policy, waivers))
@@ -141,11 +141,8 @@ def _since_previous(run: ComplianceRun) -> str:
     if change:
         story = tag("p", esc(_what_changed(change)))
         if not (change["export_changed"] or change["policy_changed"]) and now_t["new"]:
-            story += tag(
-                "p",
-                esc(f"Nothing in the data or the policy changed: the {_plural(now_t['new'], 'new finding')}"
-                    " are records that aged past a limit."),
-            )  # fmt: skip
+            aged = f"the new findings ({now_t['new']}) are records that aged past a limit"
+            story += tag("p", esc(f"Nothing in the data or the policy changed: {aged}."))
     return (
         tag("h3", f"What changed since the previous run (as_of {esc(before['as_of'])})")
         + story
