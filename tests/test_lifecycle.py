@@ -305,7 +305,7 @@ def _break(run: Path, how: str) -> Path:
             "prev: expected a previous run's output folder (with findings.parquet and summary.json)",
         ),
         ("a missing column", "findings.parquet, column record_id: expected a column of type string"),
-        ("a wrong type", "findings.parquet, column first_seen: expected a column of type date32"),
+        ("a wrong type", "findings.parquet, column first_seen: expected a column of type date32[day]"),
         ("not parquet", "findings.parquet: expected a findings.parquet written by privacy-audit"),
         ("not json", "summary.json: expected a summary.json written by privacy-audit"),
         ("a later run", "summary.json, key as_of: expected a run on or before --as-of"),

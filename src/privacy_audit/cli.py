@@ -98,11 +98,11 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
-FailOn = Annotated[
+FailOnOption = Annotated[
     Severity | None,
     typer.Option("--fail-on", help="Exit 1 when an open finding of this severity or worse exists."),
 ]
-Waivers = Annotated[
+WaiversOption = Annotated[
     Path | None,
     typer.Option("--waivers", help="Waivers YAML: accepted findings, each with approver and expiry."),
 ]
@@ -121,8 +121,8 @@ def audit(
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
-    fail_on: FailOn = None,
-    waivers: Waivers = None,
+    fail_on: FailOnOption = None,
+    waivers: WaiversOption = None,
     previous: Annotated[
         Path | None,
         typer.Option("--previous", help="An earlier run's output folder: new, persisting, resolved."),
@@ -265,8 +265,8 @@ def report_compliance(
             " compared, all of them are charted)."
         ),
     ] = None,
-    waivers: Waivers = None,
-    fail_on: FailOn = None,
+    waivers: WaiversOption = None,
+    fail_on: FailOnOption = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""

@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from privacy_audit.errors import InputError
-from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA
+from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, OUTPUT_MARKER, RECORD_SCHEMA, RESOLVED_SCHEMA
 from privacy_audit.rules import REGISTRY, Severity
 
 EXPIRING_DAYS = 30  # a waiver expiring within this many days of as_of is highlighted in the report
@@ -201,7 +201,7 @@ class _PriorSummary(BaseModel):
 
 def load_previous(directory: Path, as_of: date) -> PreviousRun:
     """An earlier run's folder; not a run folder, or findings off the contract, is an ``InputError``."""
-    summary_file, findings_file = directory / "summary.json", directory / "findings.parquet"
+    summary_file, findings_file = directory / OUTPUT_MARKER, directory / "findings.parquet"
     if not (directory.is_dir() and summary_file.is_file() and findings_file.is_file()):
         raise InputError(
             str(directory), expected="a previous run's output folder (with findings.parquet and summary.json)"
@@ -216,11 +216,12 @@ def load_previous(directory: Path, as_of: date) -> PreviousRun:
         table = pq.read_table(findings_file)
     except (OSError, pa.ArrowException):
         raise InputError(str(findings_file), expected="a findings.parquet written by privacy-audit") from None
-    for f in RECORD_SCHEMA:
-        if f.name not in table.column_names or not table.schema.field(f.name).type.equals(f.type):
+    for f in FINDINGS_SCHEMA:  # the lifecycle columns may be absent: runs from before waivers
+        absent = f.name not in table.column_names
+        if (absent and f.name in RECORD_SCHEMA.names) or not (
+            absent or table.schema.field(f.name).type == f.type
+        ):
             raise InputError(str(findings_file), column=f.name, expected=f"a column of type {f.type}")
-    if "first_seen" in table.column_names and not pa.types.is_date32(table.schema.field("first_seen").type):
-        raise InputError(str(findings_file), column="first_seen", expected="a column of type date32")
     return PreviousRun(
         str(directory),
         prior.as_of,

@@ -48,7 +48,7 @@ def _change(now: int, before: int) -> str:
 
 
 def _open_rules(run: ComplianceRun) -> int:
-    return sum(1 for r in run.summary["rules"] if r.get("open", r["violations"]))
+    return sum(1 for r in run.summary["rules"] if r["open"])
 
 
 def verdict(run: ComplianceRun) -> Section:
