@@ -37,6 +37,7 @@ from pydantic import (
 
 from privacy_audit.errors import InputError
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, OUTPUT_MARKER, RECORD_SCHEMA, RESOLVED_SCHEMA
+from privacy_audit.outputs.waived import WaiverNote
 from privacy_audit.rules import REGISTRY, Severity
 
 EXPIRING_DAYS = 30  # a waiver expiring within this many days of as_of is highlighted in the report
@@ -426,6 +427,12 @@ def _counts(findings: pa.Table, resolved: pa.Table) -> dict[str, RuleCounts]:
         rule: RuleCounts(opened.get(rule, 0), waived.get(rule, 0), new.get(rule, 0), gone.get(rule, 0))
         for rule in {*opened, *waived, *gone}
     }
+
+
+def waiver_notes(waivers: Waivers | None) -> list[WaiverNote]:
+    """The waivers as the evidence formats (SARIF suppressions, OSCAL risks) quote them."""
+    listed = waivers.waivers if waivers else ()
+    return [WaiverNote(w.id, w.rule, w.justification, w.approved_by, w.expires) for w in listed]
 
 
 def exit_status(summary: dict, fail_on: Severity | None) -> int:

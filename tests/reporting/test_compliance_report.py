@@ -65,6 +65,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "findings.parquet",
         "resolved.parquet",
         "summary.json",
+        "attestation.json",  # scanned for personal values with every other artifact
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
 

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.errors import InputError
-from privacy_audit.lifecycle import load_waivers
+from privacy_audit.lifecycle import load_waivers, waiver_notes
+from privacy_audit.outputs.attestation import Signature, load_signer
+from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import OUTPUT_MARKER, check_output_dir, summary, write_outputs
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 
@@ -37,8 +39,9 @@ class ComplianceParameters(BaseModel):
     out_dir: Path
     previous: DirectoryPath | None = None
     waivers: FilePath | None = None
+    sign_key: FilePath | None = None
 
-    @field_validator("policy", "previous", "waivers", mode="before")
+    @field_validator("policy", "previous", "waivers", "sign_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -50,7 +53,7 @@ class ComplianceParameters(BaseModel):
             raise ValueError("an output directory is required")
         return value
 
-    @field_validator("export_dir", "policy", "out_dir", "previous", "waivers")
+    @field_validator("export_dir", "policy", "out_dir", "previous", "waivers", "sign_key")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -78,6 +81,7 @@ class ComplianceRun:
     history: list[dict]  # previous runs' summaries, oldest first
     text: PolicyText
     engine: Engine
+    signature: Signature | None = None  # who signed attestation.json, when a key was given
 
 
 def parameters(**values: object) -> ComplianceParameters:
@@ -95,14 +99,27 @@ def parameters(**values: object) -> ComplianceParameters:
 
 
 def prepare(
-    export_dir: str, as_of: str, policy: str, out_dir: str, previous: str = "", waivers: str = ""
+    export_dir: str,
+    as_of: str,
+    policy: str,
+    out_dir: str,
+    previous: str = "",
+    waivers: str = "",
+    sign_key: str = "",
 ) -> ComplianceRun:
-    """Run the audit, write its outputs into ``out_dir``, load the earlier runs."""
+    """Run the audit, write findings, resolved, summary and attestation into ``out_dir``, load history."""
     params = parameters(
-        export_dir=export_dir, as_of=as_of, policy=policy, out_dir=out_dir, previous=previous, waivers=waivers
+        export_dir=export_dir,
+        as_of=as_of,
+        policy=policy,
+        out_dir=out_dir,
+        previous=previous,
+        waivers=waivers,
+        sign_key=sign_key,
     )
     check_output_dir(params.out_dir, params.export_dir)
     history = load_history(params.previous, params.as_of)
+    signer = load_signer(params.sign_key) if params.sign_key else None
     engine = make_engine()
     result = run_audit(
         params.export_dir,
@@ -114,7 +131,10 @@ def prepare(
     )
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
-    return ComplianceRun(result, summary(result), [s for _, s in history], load_policy_text(), engine)
+    signature = write_evidence(result, params.out_dir, signer=signer, waivers=waiver_notes(result.waivers))
+    return ComplianceRun(
+        result, summary(result), [s for _, s in history], load_policy_text(), engine, signature
+    )
 
 
 def check_earlier_runs(params: ComplianceParameters) -> None:
