@@ -125,7 +125,12 @@ def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> N
     invoke(export, out)
     (out / "stale.txt").write_text("from an older run")
     assert invoke(export, out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "resolved.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "attestation.json",
+        "findings.parquet",
+        "resolved.parquet",
+        "summary.json",
+    ]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -82,7 +82,10 @@ def sarif_log(result: AuditResult, waivers: Iterable[WaiverNote] = ()) -> dict:
                                 "id": rule.id,
                                 "shortDescription": {"text": " ".join(rule.what.split()).split(". ")[0]},
                                 "fullDescription": {"text": " ".join(rule.what.split())},
-                                "help": {"text": rule.doc(), "markdown": rule.doc()},
+                                "help": {
+                                    "text": rule.doc(result.policy),
+                                    "markdown": rule.doc(result.policy),
+                                },
                                 "defaultConfiguration": {"level": LEVELS[rule.severity.value]},
                                 "properties": {
                                     "severity": rule.severity.value,
