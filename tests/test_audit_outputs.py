@@ -70,7 +70,7 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "A1",
         "6.1",
     )
-    assert "hunter2" not in json.dumps(findings.to_pylist())
+    assert "hunter2" not in json.dumps(findings.to_pylist(), default=str)
 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["as_of"] == "2026-01-01"
@@ -86,6 +86,10 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "status": "fail",
         "checked": 1,
         "violations": 1,
+        "open": 1,
+        "waived": 0,
+        "new": 1,
+        "resolved": 0,
         "reason": None,
         "seconds": 0,
     }
@@ -126,6 +130,7 @@ def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> N
         MARKER,
         "attestation.json",
         "findings.parquet",
+        "resolved.parquet",
         "summary.json",
     ]
     assert pq.read_table(out / "findings.parquet").num_rows > 0

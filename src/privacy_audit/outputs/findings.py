@@ -19,7 +19,7 @@ from privacy_audit.rules import Rule
 if TYPE_CHECKING:
     from privacy_audit.audit import AuditResult
 
-FINDINGS_SCHEMA = pa.schema(
+RECORD_SCHEMA = pa.schema(
     [
         ("rule_id", pa.string()),
         ("severity", pa.string()),
@@ -29,7 +29,18 @@ FINDINGS_SCHEMA = pa.schema(
         ("clause", pa.string()),
         ("detail", pa.string()),
     ]
+)  # what a rule finds; the lifecycle (waivers, previous run) adds the rest
+FINDINGS_SCHEMA = pa.schema(
+    [
+        *RECORD_SCHEMA,
+        ("status", pa.string()),  # open | waived
+        ("waiver_id", pa.string()),  # the waiver matching it, in force or expired
+        ("change", pa.string()),  # new | persisting since the previous run
+        ("first_seen", pa.date32()),  # as_of of the earliest run that found it
+    ]
 )
+RESOLVED_SCHEMA = FINDINGS_SCHEMA.append(pa.field("resolved_as_of", pa.date32()))
+KEY = ["rule_id", "table_name", "record_id"]  # what identifies a finding from one run to the next
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -52,36 +63,48 @@ def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
             pa.array([rule.clause] * n, pa.string()),
             text("detail"),
         ],
-        schema=FINDINGS_SCHEMA,
+        schema=RECORD_SCHEMA,
     ).sort_by([("table_name", "ascending"), ("record_id", "ascending")])
 
 
 def summary(result: AuditResult) -> dict[str, object]:
-    """summary.json: per-rule status and counts, plus the run's manifest."""
+    """summary.json: per-rule status and counts, waivers, the change since the previous run, manifest."""
+    life = result.lifecycle
     mapping = result.export.mapping
-    rules = [
-        {
-            "rule_id": r.rule.id,
-            "severity": r.rule.severity.value,
-            "clause": r.rule.clause,
-            "status": r.status,
-            "checked": r.checked,
-            "violations": r.violations,
-            "reason": r.reason,
-            "seconds": round(r.seconds, 4),
-        }
-        for r in result.results
-    ]
+    rules = []
+    for r in result.results:
+        counts = life.counts_of(r.rule.id)
+        rules.append(
+            {
+                "rule_id": r.rule.id,
+                "severity": r.rule.severity.value,
+                "clause": r.rule.clause,
+                "status": r.status,
+                "checked": r.checked,
+                "violations": r.violations,
+                "open": counts.open,
+                "waived": counts.waived,
+                "new": counts.new,
+                "resolved": counts.resolved,
+                "reason": r.reason,
+                "seconds": round(r.seconds, 4),
+            }
+        )
     by_status = {s: sum(r["status"] == s for r in rules) for s in ("pass", "fail", "skipped", "error")}
-    by_severity = {
-        s: sum(r.violations for r in result.results if r.rule.severity.value == s) for s in SEVERITIES
-    }
+
+    def by_severity(key: str) -> dict[str, int]:
+        return {s: sum(r[key] for r in rules if r["severity"] == s) for s in SEVERITIES}
+
+    digests = dict(sorted(result.export.digests.items()))
+    waivers = result.waivers
     return {
         "as_of": result.as_of.isoformat(),
         "tool_version": __version__,
         "policy_file": result.policy_file,
         "policy_digest": result.policy_digest,
-        "input_digests": dict(sorted(result.export.digests.items())),
+        "waivers_file": waivers.file if waivers else None,
+        "waivers_digest": waivers.digest if waivers else None,
+        "input_digests": digests,
         "ignored_files": result.export.ignored,
         "mapping_file": mapping.file if mapping else None,
         "mapping_digest": mapping.sha256 if mapping else None,
@@ -93,14 +116,30 @@ def summary(result: AuditResult) -> dict[str, object]:
         "totals": {
             "rules": len(rules),
             **by_status,
-            "findings": sum(by_severity.values()),
-            "by_severity": by_severity,
+            "findings": sum(r["violations"] for r in rules),
+            "by_severity": by_severity("violations"),
+            **{k: sum(r[k] for r in rules) for k in ("open", "waived", "new", "resolved")},
+            "open_by_severity": by_severity("open"),
         },
         "rules": rules,
+        "waivers": [
+            {
+                "waiver_id": u.waiver.id,
+                "rule_id": u.waiver.rule,
+                "expires": u.waiver.expires.isoformat(),
+                "state": u.state,
+                "matched": u.matched,
+            }
+            for u in life.uses
+        ],
+        "expired_waivers": [u.waiver.id for u in life.uses if u.state == "expired"],
+        "stale_waivers": [u.waiver.id for u in life.uses if u.state == "stale"],
+        "previous": life.changes(digests, result.policy_digest, waivers.digest if waivers else None),
     }
 
 
 def write_outputs(result: AuditResult, directory: Path) -> None:
-    """Write findings.parquet and summary.json into ``directory`` (not atomic by itself)."""
+    """Write findings.parquet, resolved.parquet and summary.json into ``directory`` (not atomic by itself)."""
     pq.write_table(result.findings(), directory / "findings.parquet")
+    pq.write_table(result.lifecycle.resolved, directory / "resolved.parquet")
     (directory / "summary.json").write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
