@@ -18,18 +18,19 @@ def test_defaults_do_not_depend_on_the_working_directory(
 ) -> None:
     cell = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells[0]
     assert "parameters" in cell.metadata.tags
-    defaults: dict[str, object] = {}
+    runs = []
     for folder in (ROOT, ROOT / "notebooks", tmp_path):  # repo root, JupyterLab, anywhere
         monkeypatch.chdir(folder)
         namespace: dict[str, object] = {}
         exec(cell.source, namespace)  # the project's own parameters cell
-        values = {k: namespace[k] for k in ("export_dir", "out_dir")}
-        assert defaults in ({}, values)
-        defaults = values
-    export, out = (Path(str(defaults[k])) for k in ("export_dir", "out_dir"))
-    assert export == ROOT / "data" / "synthetic" / "demo" / "export" and export.is_dir()
-    assert out.is_relative_to(tempfile.gettempdir())
-    assert not out.is_relative_to(ROOT)
+        runs.append((Path(str(namespace["export_dir"])), Path(str(namespace["out_dir"]))))
+    exports, outs = zip(*runs, strict=True)
+    assert set(exports) == {ROOT / "data" / "synthetic" / "demo" / "export"} and exports[0].is_dir()
+    # Each run a folder of its own (the output guard refuses a folder holding a previous run's
+    # unmarked files), under the temp dir, never the project's reports/.
+    assert len(set(outs)) == len(outs)
+    assert all(o.is_relative_to(tempfile.gettempdir()) and not o.exists() for o in outs)
+    assert not any(o.is_relative_to(ROOT) for o in outs)
 
 
 def test_a_missing_export_is_named_as_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
