@@ -173,6 +173,25 @@ def list_rules(
     out.print(table)
 
 
+class ContractFormat(StrEnum):
+    """The forms ``privacy-audit contract`` prints."""
+
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def contract(
+    fmt: Annotated[
+        ContractFormat, typer.Option("--format", help="markdown (docs/export-contract.md) or json.")
+    ] = ContractFormat.markdown,
+) -> None:
+    """Print the export contract: tables, columns, types, enums, keys, personal columns."""
+    from privacy_audit.contract_doc import as_json, markdown
+
+    sys.stdout.write(markdown() if fmt is ContractFormat.markdown else as_json())
+
+
 @contextmanager
 def report_errors() -> Iterator[None]:
     """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""

@@ -128,7 +128,10 @@ def test_a_failing_cell_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     )  # fmt: skip
     message = " ".join(result.output.split())
     assert result.exit_code == 2, message
-    assert "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import" in message
+    assert (
+        "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import"
+        in message
+    )
     assert "InputError" in message and "summary.json" in message
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
