@@ -316,13 +316,20 @@ def generate(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the plants are computed against (default 2026-11-01).")
     ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="contract (the contract's names) or native (a platform's own names and part files,"
+            " with mapping.yaml beside the export)."
+        ),
+    ] = "contract",
 ) -> None:
     """Generate a synthetic export with planted violations, near misses and their ground truth."""
     from privacy_audit.synth.generate import GenerationError, generate, settings
 
     day = parse_day(as_of) if as_of else None
     try:
-        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
+        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day, layout=layout)
         manifest = generate(out_dir, chosen, err)
     except GenerationError as exc:
         raise fail(str(exc)) from None
