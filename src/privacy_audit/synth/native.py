@@ -130,7 +130,8 @@ LAYOUT: tuple[NativeTable, ...] = (
 
 def _orders(batch: pa.Table, first: bool) -> pa.Table:
     """Orders as the shop stores them: a created instant on the order day, an upper-case state,
-    the store and channel, and (in the first batch) the QA store's test orders."""
+    the store and channel, and (in the first batch) the QA store's test orders, placed with a
+    real login, so that an audit that kept them would report them."""
     time_of_day = pa.array(np.arange(batch.num_rows) * 7919 % 86_400 * 1_000_000, pa.duration("us"))
     created = pc.add(batch["order_date"].cast(pa.timestamp("us")), time_of_day)
     store = pc.binary_join_element_wise("store-", pc.utf8_lower(batch["ship_country"]), "")
@@ -143,6 +144,8 @@ def _orders(batch: pa.Table, first: bool) -> pa.Table:
         return batch
     test = batch.slice(0, TEST_ROWS)
     test = test.set_column(0, "order_id", pc.binary_join_element_wise("TEST-", test["order_id"], ""))
+    qa_login = pa.array([pc.drop_null(batch["contact_id"])[0].as_py()] * TEST_ROWS)  # not erased: findings
+    test = test.set_column(test.column_names.index("contact_id"), "contact_id", qa_login)
     test = test.set_column(
         test.column_names.index("store_id"), "store_id", pa.array([TEST_STORE] * TEST_ROWS)
     )
