@@ -192,6 +192,22 @@ def contract(
     sys.stdout.write(markdown() if fmt is ContractFormat.markdown else as_json())
 
 
+@app.command("map")
+def map_export(
+    export_dir: Annotated[
+        Path, typer.Argument(metavar="EXPORT", help="The platform's own export directory.")
+    ],
+) -> None:
+    """Print a starting mapping file guessed from file names, column names and types (never values)."""
+    from privacy_audit.sources.suggest import suggest
+
+    try:
+        text = suggest(export_dir)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    sys.stdout.write(text)
+
+
 @contextmanager
 def report_errors() -> Iterator[None]:
     """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""
