@@ -121,3 +121,11 @@ def test_bad_layout_arguments_exit_2_with_one_line(args: list[str], message: str
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_readme_worked_example_is_the_samples_mapping() -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Auditing your own export")[1]
+    example = yaml.safe_load(section.split("```yaml\n")[1].split("```")[0])
+    truth = mapping()
+    assert example["inventory"] == truth["inventory"]
+    assert {t: truth["tables"][t] for t in example["tables"]} == example["tables"]

@@ -253,20 +253,29 @@ def _partitions(spec: NativeTable, batch: pa.Table) -> list[tuple[str, pa.Table]
     ]
 
 
+class _Sql(str):
+    """A SQL text or delimiter, written double-quoted as the spec's examples write them."""
+
+
+yaml.SafeDumper.add_representer(
+    _Sql, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+)
+
+
 def mapping(layout: tuple[NativeTable, ...] = LAYOUT) -> dict[str, Any]:
     """The mapping file (``your-export.md``) that reads ``layout`` back as the contract."""
     tables: dict[str, Any] = {}
     for spec in layout:
         entry: dict[str, Any] = {"source": spec.source}
         if spec.csv is not None and spec.csv.delimiter != ",":
-            entry["csv"] = {"delimiter": spec.csv.delimiter, "header": True}
+            entry["csv"] = {"delimiter": _Sql(spec.csv.delimiter), "header": True}
         columns: dict[str, Any] = {
             name: spec.rename[name] for name in TABLES[spec.table].column_names if name in spec.rename
         }
-        columns.update({name: {"expr": sql} for name, sql in spec.expressions.items()})
+        columns.update({name: {"expr": _Sql(sql)} for name, sql in spec.expressions.items()})
         entry["columns"] = columns
         if spec.filter:
-            entry["filter"] = spec.filter
+            entry["filter"] = _Sql(spec.filter)
         tables[spec.table] = entry
     inventory = {spec.table: list(spec.inventory) for spec in layout if spec.inventory}
     return {"version": 1, "tables": tables, "inventory": inventory}
