@@ -46,7 +46,6 @@ SYNONYMS = {
     "contact": "person",
     "contacts": "people",
     "full_name": "name",
-    "ticket": "ticket",
 }
 
 

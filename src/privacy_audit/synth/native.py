@@ -63,7 +63,7 @@ class NativeTable:
     source: str
     csv: CsvForm | None = None
     parts: int = 1
-    partition: str | None = None
+    partition: tuple[str, str] | None = None  # (hive key, the contract timestamp whose year it is)
     rename: dict[str, str] = field(default_factory=dict)
     expressions: dict[str, str] = field(default_factory=dict)
     filter: str | None = None
@@ -121,7 +121,7 @@ LAYOUT: tuple[NativeTable, ...] = (
     NativeTable(
         "web_events",
         "tracking/events/",
-        partition="year",
+        partition=("year", "occurred_at"),
         rename={"event_id": "id", "occurred_at": "event_time"},
     ),
 )
@@ -245,12 +245,9 @@ def _partitions(spec: NativeTable, batch: pa.Table) -> list[tuple[str, pa.Table]
     """The batch split by the hive partition key (its event year), or whole."""
     if spec.partition is None:
         return [("", batch)]
-    time_column = spec.rename.get("occurred_at", "occurred_at")
-    years = pc.year(batch[time_column])
-    return [
-        (f"{spec.partition}={year}", batch.filter(pc.equal(years, year)))
-        for year in sorted(set(years.to_pylist()))
-    ]
+    key, column = spec.partition
+    years = pc.year(batch[spec.rename.get(column, column)])
+    return [(f"{key}={year}", batch.filter(pc.equal(years, year))) for year in sorted(set(years.to_pylist()))]
 
 
 class _Sql(str):
