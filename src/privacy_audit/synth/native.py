@@ -38,6 +38,8 @@ TEST_STORE = "test"
 TEST_ROWS = 5
 """Orders the platform's QA jobs place in the ``test`` store; the mapping's filter drops them."""
 BATCH_ROWS = 500_000
+CRC_CHUNK = 512
+"""Bytes per checksum in a Hadoop ``.crc`` file (its default, ``file.bytes-per-checksum``)."""
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,19 @@ class _PartWriter:
 
 
 def _hadoop_markers(directory: Path) -> None:
-    """What Spark leaves beside its parts: ``_SUCCESS`` and a ``.crc`` per part (never data)."""
+    """What Spark leaves beside its parts: ``_SUCCESS`` and each part's ``.crc`` (never data).
+
+    The checksums are real (Hadoop's ChecksumFileSystem format: ``crc\0``, the bytes per
+    checksum, one CRC-32 per chunk): Hadoop's local file system verifies a part against its
+    ``.crc`` when Spark reads it, so a made-up one would make the part unreadable.
+    """
     (directory / "_SUCCESS").write_bytes(b"")
     for part in sorted(directory.rglob("part-*")):
-        crc = zlib.crc32(part.read_bytes()).to_bytes(4, "big")
-        (part.parent / f".{part.name}.crc").write_bytes(b"crc\0" + crc)
+        data = part.read_bytes()
+        sums = b"".join(
+            zlib.crc32(data[i : i + CRC_CHUNK]).to_bytes(4, "big") for i in range(0, len(data), CRC_CHUNK)
+        )
+        (part.parent / f".{part.name}.crc").write_bytes(b"crc\0" + CRC_CHUNK.to_bytes(4, "big") + sums)
 
 
 def _write_table(spec: NativeTable, contract_file: Path, root: Path) -> None:
