@@ -65,8 +65,7 @@ in the policy's data inventory is itself a finding (`MIN-UNDECLARED-COLUMN`), no
 record whose timestamp is set but whose personal columns are not all NULL is a broken erasure
 (`ANON-INCOMPLETE`).
 
-The **record id** is the column a finding names a record of the table by; the **subject** is
-the account or contact a record belongs to.
+The **record id** is the column a finding names a record of the table by.
 """
 
 
@@ -84,8 +83,6 @@ def _values(table: Table, column: Column) -> str:
 def _table_markdown(table: Table) -> list[str]:
     title = f"### {table.name}" + (" *(optional table)*" if table.optional else "")
     facts = [f"record id: `{table.key}`"]
-    if table.subject:
-        facts.append(f"subject: `{table.subject}`")
     facts.append("personal: " + (", ".join(f"`{c}`" for c in table.personal) if table.personal else "none"))
     lines = [title, "", DESCRIPTIONS[table.name], "", " · ".join(facts), ""]
     lines += ["| column | type | nullable | values |", "|---|---|---|---|"]
@@ -119,7 +116,6 @@ def declaration() -> dict[str, Any]:
                 "description": DESCRIPTIONS[table.name],
                 "optional": table.optional,
                 "record_id": table.key,
-                "subject": table.subject,
                 "personal": list(table.personal),
                 "columns": [
                     {

@@ -58,6 +58,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "compliance.ipynb",
         "findings.parquet",
         "summary.json",
+        "attestation.json",  # scanned for personal values with every other artifact
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
 

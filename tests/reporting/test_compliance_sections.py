@@ -124,9 +124,9 @@ def test_parameters_resolve_paths_and_treat_empty_as_absent(tmp_path: Path) -> N
     assert params.notebook_parameters()["policy"] == ""
 
 
-def test_prepare_writes_findings_and_summary(run: ComplianceRun, root: Path) -> None:
+def test_prepare_writes_findings_summary_and_attestation(run: ComplianceRun, root: Path) -> None:
     out = root / "out"
-    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json", "attestation.json"}
     assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
 
 

@@ -235,7 +235,8 @@ def suggest(root: Path) -> str:
         columns = match_columns(table, candidate)
         renamed = {c: s for c, (s, _) in columns.items() if s != c}
         missing = [c for c in table.column_names if c not in columns]
-        unplaced += [f"{table.name}.{c} ({TYPE_NAMES[table.column(c).type]})" for c in missing]
+        types = {c.name: TYPE_NAMES[c.type] for c in table.columns}
+        unplaced += [f"{table.name}.{c} ({types[c]})" for c in missing]
         if candidate.path in (f"{table.name}{s}" for s in SUFFIXES) and not renamed:
             by_name.append(table.name)
             continue
@@ -259,7 +260,7 @@ def suggest(root: Path) -> str:
             for column, source in renamed.items():
                 lines.append(
                     f"      {column}: {_quoted(source)}  # review: {candidate.columns[source]} for"
-                    f" {TYPE_NAMES[table.column(column).type]}, name score {columns[column][1]:.2f}"
+                    f" {types[column]}, name score {columns[column][1]:.2f}"
                 )
     if len(lines) == 4:
         lines[-1] = "tables: {}"

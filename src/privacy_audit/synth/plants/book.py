@@ -212,9 +212,7 @@ class PlantBook:
     # -- commerce and support --------------------------------------------------------------------
     def retention_end(self, country: str, order_date: date) -> datetime:
         """order_date + order_retention_years of the partner's country (midnight)."""
-        years = self.policy.order_retention_years.by_country.get(
-            country, self.policy.order_retention_years.default
-        )
+        years = self.policy.order_retention_years.years_for(country)
         return midnight(order_date) + relativedelta(years=years)
 
     def order(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from privacy_audit.rules.binding import cutoff
 from privacy_audit.synth.plants.book import PlantBook, instant
 from privacy_audit.synth.plants.registry import plants
 
@@ -13,10 +12,7 @@ SECOND = timedelta(seconds=1)
 
 def _order_cutoff(book: PlantBook, country: str) -> date:
     """The first order date whose retention plus grace has not passed at as_of."""
-    years = book.policy.order_retention_years.by_country.get(
-        country, book.policy.order_retention_years.default
-    )
-    return cutoff(book.now, [("years", years), ("days", book.policy.deletion_grace_days)]).date()
+    return book.policy.order_cutoff(book.now, country).date()
 
 
 def _leap_day(book: PlantBook, years: int) -> date:
