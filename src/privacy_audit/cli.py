@@ -347,6 +347,41 @@ def list_rules(
     out.print(table)
 
 
+class ContractFormat(StrEnum):
+    """The forms ``privacy-audit contract`` prints."""
+
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def contract(
+    fmt: Annotated[
+        ContractFormat, typer.Option("--format", help="markdown (docs/export-contract.md) or json.")
+    ] = ContractFormat.markdown,
+) -> None:
+    """Print the export contract: tables, columns, types, enums, keys, personal columns."""
+    from privacy_audit.contract_doc import as_json, markdown
+
+    sys.stdout.write(markdown() if fmt is ContractFormat.markdown else as_json())
+
+
+@app.command("map")
+def map_export(
+    export_dir: Annotated[
+        Path, typer.Argument(metavar="EXPORT", help="The platform's own export directory.")
+    ],
+) -> None:
+    """Print a starting mapping file guessed from file names, column names and types (never values)."""
+    from privacy_audit.sources.suggest import suggest
+
+    try:
+        text = suggest(export_dir)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    sys.stdout.write(text)
+
+
 @app.command("coverage")
 def coverage() -> None:
     """Print every subsection of the policy with the rules that evidence it, or why an export cannot."""
@@ -536,13 +571,20 @@ def generate(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the plants are computed against (default 2026-11-01).")
     ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="contract (the contract's names) or native (a platform's own names and part files,"
+            " with mapping.yaml beside the export)."
+        ),
+    ] = "contract",
 ) -> None:
     """Generate a synthetic export with planted violations, near misses and their ground truth."""
     from privacy_audit.synth.generate import GenerationError, generate, settings
 
     day = parse_day(as_of) if as_of else None
     try:
-        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
+        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day, layout=layout)
         manifest = generate(out_dir, chosen, err)
     except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None
