@@ -115,8 +115,10 @@ def write_outputs(result: AuditResult, directory: Path) -> None:
     (directory / OUTPUT_MARKER).write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
 
 
-def check_output_dir(out: Path, export: str | Path) -> None:
+def check_output_dir(out: Path, export: str | Path, marker: str = OUTPUT_MARKER) -> None:
     """Refuse an OUT_DIR that would write into the export or replace somebody else's folder.
+
+    A previous output is recognised by its ``marker`` file; any other non-empty folder is refused.
 
     Outputs are always written on the local file system; an export on remote storage
     (``hdfs://``…) cannot contain them.
@@ -129,7 +131,7 @@ def check_output_dir(out: Path, export: str | Path) -> None:
         )
     if export_dir is not None and out in export_dir.parents:
         raise InputError(str(out), expected="an output directory that does not contain the export")
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / OUTPUT_MARKER).exists())):
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
         raise InputError(
             str(out), expected="a new directory or a previous output directory (it holds other files)"
         )
