@@ -180,6 +180,10 @@ def _write(transaction: Transaction, plan: Plan, directory: Path, batch_bytes: i
             column=column.group(1) if column else None,
             expected=f"values of the contract's types in {plan.table.name} (a value does not convert)",
         ) from None
+    except OSError as exc:
+        if exc.errno is not None:  # the file system's own error, not a read passed up the stream
+            raise InputError(str(path), expected=f"room to write the snapshot ({exc.strerror})") from None
+        raise InputError(plan.source, expected=reason(exc)) from None
     except (*READ_ERRORS, duckdb.Error) as exc:
         raise InputError(plan.source, expected=reason(exc)) from None
     finally:
