@@ -82,7 +82,7 @@ def write_policy(path: Path, overrides: Mapping[str, object]) -> Path:
     return path
 
 
-def ad_hoc_rule(table: str, sql: str, spark_sql: str | None = None) -> Rule:
+def ad_hoc_rule(table: str, sql: str) -> Rule:
     """A throwaway rule over ``table``, not registered in the catalogue."""
     return Rule(
         id="T-AD-HOC",
@@ -91,9 +91,9 @@ def ad_hoc_rule(table: str, sql: str, spark_sql: str | None = None) -> Rule:
         key="x",
         table=table,
         tables=(table,),
+        params=(),
         what="",
         why="",
         example="",
         sql=sql,
-        spark_sql=spark_sql,
     )

@@ -18,6 +18,7 @@ from privacy_audit.cli import app
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA
+from privacy_audit.rules import REGISTRY
 
 
 def sha256(path: Path) -> str:
@@ -157,16 +158,30 @@ def test_rule_on_absent_table_is_skipped_not_passed(export: Path) -> None:
 
 
 def test_broken_rule_reports_error_and_the_rest_still_run(export: Path) -> None:
-    engine = make_engine()
-    opened = open_export(export, engine)
-    result = run_rule(engine, opened, ad_hoc_rule("orders", "SELECT nope FROM orders"), {})
-    assert result.status == "error" and "nope" in (result.reason or "")
+    broken = ad_hoc_rule("orders", "SELECT nope FROM orders")
+    rules = [REGISTRY["RET-ORDER-OVERDUE"], broken, REGISTRY["SEC-PASSWORD-STORAGE"]]
+    results = run_audit(export, date(2026, 1, 1), rules=rules).results
+    assert [(r.rule.id, r.status) for r in results] == [
+        ("RET-ORDER-OVERDUE", "fail"),
+        ("T-AD-HOC", "error"),
+        ("SEC-PASSWORD-STORAGE", "fail"),
+    ]
+    assert "nope" in (results[1].reason or "")
+    assert [r.findings.column("record_id").to_pylist() for r in (results[0], results[2])] == [["O1"], ["C1"]]
 
 
-def test_python_api_matches_cli(export: Path) -> None:
+def test_python_api_matches_cli(export: Path, tmp_path: Path) -> None:
+    code, output = invoke(export, tmp_path / "out")
+    assert code == 0, output
     result = run_audit(export, date(2026, 1, 1))
-    ids = {(r["rule_id"], r["record_id"]) for r in result.findings().to_pylist()}
-    assert ("RET-ORDER-OVERDUE", "O1") in ids
+    assert pq.read_table(tmp_path / "out" / "findings.parquet").to_pylist() == result.findings().to_pylist()
+    written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["rules"]
+    assert [(r["rule_id"], r["status"], r["checked"], r["violations"]) for r in written] == [
+        (r.rule.id, r.status, r.checked, r.violations) for r in result.results
+    ]
+    assert (
+        result.findings().num_rows >= 3
+    )  # the fixture's overdue order, plaintext password, undeclared column
 
 
 def test_output_is_not_written_inside_the_export_even_via_symlink(export: Path, tmp_path: Path) -> None:

@@ -323,23 +323,6 @@ def test_null_statistics_read_alike(session: SparkSession, tmp_path: Path) -> No
         spark.close()
 
 
-def test_hand_written_spark_variant_runs_on_spark_only(session: SparkSession, tmp_path: Path) -> None:
-    export = make_export(tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "US"}]})
-    rule = ad_hoc_rule(
-        "accounts",
-        "SELECT account_id AS record_id, 'duckdb' AS detail FROM accounts",
-        spark_sql="SELECT account_id AS record_id, 'spark' AS detail FROM accounts",
-    )
-    details = {}
-    for engine in (DuckDBEngine(), SparkEngine(session=session)):
-        try:
-            details[engine.name] = run_rule(engine, open_export(export, engine), rule, {}).findings
-        finally:
-            engine.close()
-    assert details["duckdb"].column("detail").to_pylist() == ["duckdb"]
-    assert details["spark"].column("detail").to_pylist() == ["spark"]
-
-
 def test_asof_join_is_refused_not_mistranslated(session: SparkSession, tmp_path: Path) -> None:
     export = make_export(tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "US"}]})
     rule = ad_hoc_rule(

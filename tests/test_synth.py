@@ -21,6 +21,7 @@ from privacy_audit.audit import run_audit
 from privacy_audit.cli import app
 from privacy_audit.rules import REGISTRY
 from privacy_audit.synth.generate import GenerationError, generate, made_with, settings
+from privacy_audit.synth.plants import PLANTS
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
 REGENERATE = "privacy-audit generate --out data/synthetic/demo"
@@ -63,11 +64,18 @@ def test_audit_finds_exactly_the_planted_truth(fmt: str, demo: Path, tmp_path: P
     assert not truth - found, f"planted but not reported: {sorted(truth - found)[:20]}"
 
 
+def test_every_registered_rule_has_a_plant_function() -> None:
+    missing = sorted(set(REGISTRY) - set(PLANTS))
+    assert not missing, f'rules without plants (add a function marked @plants("RULE-ID")): {missing}'
+
+
 def test_every_registered_rule_has_plants_and_near_misses(demo: Path) -> None:
     plants = Counter(rule for rule, _ in _pairs(demo / "truth.csv"))
     near = Counter(rule for rule, _ in _pairs(demo / "near_misses.csv"))
-    assert {r for r in REGISTRY if plants[r] < 5} == set(), plants
-    assert {r for r in REGISTRY if near[r] < 1} == set(), near
+    few = {r: plants[r] for r in REGISTRY if plants[r] < 5}
+    assert not few, f"rules with fewer than 5 planted violations (rule: how many): {few}"
+    none = sorted(r for r in REGISTRY if near[r] < 1)
+    assert not none, f"rules without a near miss: {none}"
 
 
 def test_files_are_sorted_and_truth_stays_outside_the_export(demo: Path) -> None:

@@ -15,17 +15,17 @@ from privacy_audit.engine.base import EngineError
 from privacy_audit.export import Export, open_export
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
-from privacy_audit.rules import REGISTRY, Rule
-from privacy_audit.rules.binding import lookups, parameters
+from privacy_audit.rules import REGISTRY, Rule, Status
+from privacy_audit.rules.params import bind
 from privacy_audit.sources.mapping import Mapping
 
 
 @dataclass
 class RuleResult:
-    """What one rule found: status is pass, fail, skipped or error."""
+    """What one rule found."""
 
     rule: Rule
-    status: str
+    status: Status
     checked: int = 0
     findings: pa.Table = field(default_factory=FINDINGS_SCHEMA.empty_table)
     reason: str | None = None
@@ -84,14 +84,16 @@ def run_audit(
     policy, digest = load_policy(policy_file)
     engine = engine or make_engine()
     export = open_export(export_dir, engine, mapping)
-    for name, table in lookups(policy, as_of).items():
-        engine.register(name, table)
-    params = parameters(policy, as_of)
+    registered: set[str] = set()
     results = []
     for rule in rules or list(REGISTRY.values()):
         if progress:
             progress(rule, None)
-        result = run_rule(engine, export, rule, params)
+        bound = bind(rule.params, policy, as_of)
+        for name in bound.tables.keys() - registered:
+            engine.register(name, bound.tables[name])
+            registered.add(name)
+        result = run_rule(engine, export, rule, bound.values)
         results.append(result)
         if progress:
             progress(rule, result)
@@ -119,17 +121,17 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
     """One rule: skipped when a table it needs is absent, error when its query fails."""
     reason = skip_reason(rule, export)
     if reason:
-        return RuleResult(rule, "skipped", reason=reason)
+        return RuleResult(rule, Status.skipped, reason=reason)
     start = time.perf_counter()
     try:
-        rows = engine.query(rule.sql_for(engine.name), params)
+        rows = engine.query(rule.sql, params)
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
-        return RuleResult(rule, "error", reason=str(exc), seconds=time.perf_counter() - start)
+        return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
     found = findings_table(rule, rows)
     return RuleResult(
         rule,
-        "fail" if found.num_rows else "pass",
+        Status.failed if found.num_rows else Status.passed,
         checked=checked,
         findings=found,
         seconds=time.perf_counter() - start,

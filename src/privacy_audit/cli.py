@@ -113,11 +113,25 @@ def audit(
         typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
     ] = None,
     mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-key", help="Ed25519 private key (PEM): sign attestation.json as attestation.dsse.json."
+        ),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Also write sarif (findings.sarif), junit (junit.xml), oscal; comma-separated."
+        ),
+    ] = None,
 ) -> None:
-    """Audit one export and write findings.parquet and summary.json to OUT."""
+    """Audit one export and write findings.parquet, summary.json and attestation.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
     from privacy_audit.engine import make_engine
     from privacy_audit.engine.base import EngineError
+    from privacy_audit.outputs.attestation import load_signer
+    from privacy_audit.outputs.evidence import parse_formats, write_evidence
     from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
     from privacy_audit.progress import RuleProgress, print_summary
     from privacy_audit.sources.mapping import load_mapping
@@ -127,6 +141,14 @@ def audit(
         selected = select_rules(rules.split(",") if rules else None)
     except ValueError as exc:
         raise fail(f"--rules: {exc}") from None
+    try:
+        evidence_formats = parse_formats(formats)
+    except ValueError as exc:
+        raise fail(f"--format: {exc}") from None
+    try:
+        signer = load_signer(sign_key) if sign_key else None
+    except InputError as exc:
+        raise fail(f"--sign-key: {exc}") from None
     options: dict[str, object] = {"threads": threads}
     if engine_name is EngineName.spark:  # Spark's memory is --spark-conf spark.driver.memory=…
         options.update(master=spark_master, conf=parse_conf(spark_conf or []))
@@ -157,6 +179,7 @@ def audit(
             )
         with atomic_directory(out_dir) as tmp:
             write_outputs(result, tmp)
+            write_evidence(result, tmp, evidence_formats, signer)
     except InputError as exc:
         raise fail(str(exc)) from None
     print_summary(result, out)
@@ -229,22 +252,75 @@ def snapshot(
 @app.command("rules")
 def list_rules(
     rule_id: Annotated[str | None, typer.Argument(help="Show this rule's documentation.")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Quote this policy's numbers instead of the bundled default's.")
+    ] = None,
 ) -> None:
     """List the rule catalogue, or print one rule's documentation."""
+    from privacy_audit.policy import load_policy
+
+    try:
+        in_force, _ = load_policy(policy)
+    except InputError as exc:
+        raise fail(str(exc)) from None
     if rule_id:
         rule = REGISTRY.get(rule_id.upper())
         if rule is None:
             raise fail(f"unknown rule id {rule_id} (run `privacy-audit rules` for the catalogue)")
-        out.print(Markdown(rule.doc()))
+        out.print(Markdown(rule.doc(in_force)))
         return
     table = Table(title=f"{len(REGISTRY)} rules", show_lines=False)
     table.add_column("rule", no_wrap=True)
     for column in ("severity", "§", "record id", "what it checks"):
         table.add_column(column)
     for rule in REGISTRY.values():
-        first = " ".join(rule.what.split()).split(". ")[0]
+        first = " ".join(rule.docs(in_force).what.split()).split(". ")[0]
         table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
     out.print(table)
+
+
+@app.command("coverage")
+def coverage() -> None:
+    """Print every subsection of the policy with the rules that evidence it, or why an export cannot."""
+    from privacy_audit.rules.coverage import COVERAGE
+
+    table = Table(title="Coverage of the privacy policy", show_lines=False)
+    for column in ("§", "checked by", "not evidenced by an export, because"):
+        table.add_column(column)
+    for row in COVERAGE:
+        table.add_row(row.section, ", ".join(row.rules) or "—", row.not_evidenced)
+    out.print(table)
+
+
+@app.command()
+def verify(
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A run folder written by `privacy-audit audit`.")
+    ],
+    export_dir: Annotated[
+        Path | None,
+        typer.Option("--export", help="Also recompute the export's and the configuration's digests."),
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Ed25519 public key (PEM) that must have signed the run.")
+    ] = None,
+) -> None:
+    """Recompute every digest of DIR's attestation and check its signature (exit 1 names the first file that differs)."""
+    from privacy_audit.outputs.verify import Mismatch, verify_run
+
+    try:
+        checked = verify_run(run_dir, export_dir, key)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except Mismatch as exc:
+        raise fail(f"{run_dir}: {exc}", 1) from None
+    signed = f"signed by {checked.signed_by}" if checked.signed_by else "signature not checked (no --key)"
+    inputs = (
+        f"{checked.export_files} export files, {checked.configuration} configuration files"
+        if export_dir
+        else "export not checked (no --export)"
+    )
+    out.print(f"verified: {checked.outputs} outputs, {inputs}; {signed}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -293,8 +369,13 @@ def report_compliance(
         typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
     ] = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option("--sign-key", help="Ed25519 private key (PEM): sign the run's attestation.json."),
+    ] = None,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
+    from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.findings import check_output_dir
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
     from privacy_audit.reporting.compliance.run import parameters
@@ -307,8 +388,11 @@ def report_compliance(
             policy=policy or "",
             out_dir=out_dir,
             previous_summary=previous or "",
+            sign_key=sign_key or "",
         )
         check_output_dir(params.out_dir, params.export_dir)
+        if params.sign_key:
+            load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)

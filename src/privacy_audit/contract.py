@@ -36,14 +36,10 @@ class Table:
     columns: tuple[Column, ...]
     personal: tuple[str, ...] = ()
     optional: bool = False
-    subject: str | None = None
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
 
 
 COUNTRY = r"^[A-Z]{2}$"  # ISO 3166-1 alpha-2
@@ -62,9 +58,8 @@ def _t(
     *columns: Column,
     personal: str = "",
     optional: bool = False,
-    subject: str | None = None,
 ) -> Table:
-    return Table(name, key, columns, tuple(personal.split()), optional, subject)
+    return Table(name, key, columns, tuple(personal.split()), optional)
 
 
 TABLES: dict[str, Table] = {
@@ -83,7 +78,6 @@ TABLES: dict[str, Table] = {
             _c("closed_at", TIMESTAMP, null=True),
             _c("anonymized_at", TIMESTAMP, null=True),
             personal="company_name tax_id resale_certificate",
-            subject="account_id",
         ),
         _t(
             "contacts",
@@ -101,7 +95,6 @@ TABLES: dict[str, Table] = {
             _c("deleted_at", TIMESTAMP, null=True),
             _c("anonymized_at", TIMESTAMP, null=True),
             personal="full_name email phone role birth_date password_hash",
-            subject="contact_id",
         ),
         _t(
             "addresses",
@@ -115,7 +108,6 @@ TABLES: dict[str, Table] = {
             _c("country", pattern=COUNTRY),
             _c("anonymized_at", TIMESTAMP, null=True),
             personal="line1 city postal_code",
-            subject="account_id",
         ),
         _t(
             "legal_holds",
@@ -125,7 +117,6 @@ TABLES: dict[str, Table] = {
             _c("reason"),
             _c("placed_at", TIMESTAMP),
             _c("released_at", TIMESTAMP, null=True),
-            subject="account_id",
         ),
         _t(
             "products",
@@ -152,7 +143,6 @@ TABLES: dict[str, Table] = {
             _c("anonymized_at", TIMESTAMP, null=True),
             _c("deleted_at", TIMESTAMP, null=True),
             personal="contact_id billing_address_id shipping_address_id",
-            subject="account_id",
         ),
         _t(
             "order_items",
@@ -187,7 +177,6 @@ TABLES: dict[str, Table] = {
             _c("body", null=True),
             _c("anonymized_at", TIMESTAMP, null=True),
             personal="contact_id subject body",
-            subject="account_id",
         ),
         _t(
             "web_events",
@@ -205,7 +194,6 @@ TABLES: dict[str, Table] = {
             _c("referrer", null=True),
             _c("tracking_category", enum="necessary analytics marketing personalization"),
             personal="contact_id ip_address user_agent",
-            subject="contact_id",
         ),
         _t(
             "cookie_consents",
@@ -225,7 +213,6 @@ TABLES: dict[str, Table] = {
             _c("topic", enum="new_collections promotions market_trends surveys"),
             _c("opted_in", BOOLEAN),
             _c("updated_at", TIMESTAMP),
-            subject="contact_id",
         ),
         _t(
             "email_sends",
@@ -237,7 +224,6 @@ TABLES: dict[str, Table] = {
             _c("topic", null=True),
             _c("policy_version", null=True),
             _c("has_unsubscribe_link", BOOLEAN),
-            subject="contact_id",
         ),
         _t(
             "policy_versions",
@@ -261,7 +247,6 @@ TABLES: dict[str, Table] = {
             _c("extension_notified_at", TIMESTAMP, null=True),
             _c("completed_at", TIMESTAMP, null=True),
             _c("status", enum="open completed rejected"),
-            subject="contact_id",
         ),
         _t(
             "retention_exceptions",
@@ -342,8 +327,3 @@ ERASED_COLUMN = "_erased"
 def erased_expression(table: Table) -> str:
     """SQL that is true when every personal column of ``table`` is NULL (the contract's "erased")."""
     return "(" + " AND ".join(f"{c} IS NULL" for c in table.personal) + ")"
-
-
-def personal_columns() -> dict[str, tuple[str, ...]]:
-    """Table name → its personal columns, for scans that must never publish their values."""
-    return {t.name: t.personal for t in TABLES.values() if t.personal}

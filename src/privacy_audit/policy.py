@@ -1,23 +1,67 @@
-"""The policy file: a pydantic model of every number the rules use, and its loading.
+"""The policy file: a pydantic model of every number the rules use, its loading, and every
+number derived from it (retention years for a country, the cut-off instants of age rules).
 
 The default file ships beside this module; ``--policy`` replaces it whole. No policy number
-lives in code: the model has no defaults, so a file that forgets a key fails loudly.
+lives in code: the model has no defaults, so a file that forgets a key fails loudly. Rules,
+report charts and the generator all ask this module, so a derived number has one answer.
+
+A cut-off C turns "``t + steps`` is before as_of" into ``t < C``, computed once per audit so
+that a rule compares a column with a constant. C is the smallest instant x for which
+``x + steps >= as_of`` under calendar arithmetic; naive subtraction from as_of is off by a day
+around month ends (see ``cutoff``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import yaml
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from privacy_audit.errors import InputError
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 PositiveInt = Annotated[int, Field(ge=0)]
+Step = tuple[str, int]
+"""One calendar step of a deadline: ("years" | "months" | "days", n)."""
+
+
+def midnight(day: date) -> datetime:
+    """00:00 UTC (naive) of ``day``: the instant an audit "as of" that day stands at."""
+    return datetime(day.year, day.month, day.day)
+
+
+def add_steps(moment: datetime, steps: list[Step]) -> datetime:
+    """``moment + step1 + step2 …`` left to right, as DuckDB adds ``INTERVAL``s (months clamp)."""
+    for unit, n in steps:
+        moment = moment + (timedelta(days=n) if unit == "days" else relativedelta(**{unit: n}))
+    return moment
+
+
+def cutoff(as_of: datetime, steps: list[Step]) -> datetime:
+    """The smallest instant x with ``add_steps(x, steps) >= as_of`` (as_of is a midnight).
+
+    Calendar addition is monotone and keeps the time of day, so the answer is a midnight; a
+    binary search over days finds it exactly, whatever clamping happens at month ends.
+    """
+    low = as_of - timedelta(days=sum(_max_days(u, n) for u, n in steps) + 2)
+    high = as_of
+    while (high - low).days > 1:
+        mid = low + timedelta(days=(high - low).days // 2)
+        if add_steps(mid, steps) >= as_of:
+            high = mid
+        else:
+            low = mid
+    return low if add_steps(low, steps) >= as_of else high
+
+
+def _max_days(unit: str, n: int) -> int:
+    return {"years": 366, "months": 31, "days": 1}[unit] * n
 
 
 class _Strict(BaseModel):
@@ -25,8 +69,23 @@ class _Strict(BaseModel):
 
 
 class OrderRetention(_Strict):
+    """Years an order is kept after its order_date, by the partner's (account's) country."""
+
     default: PositiveInt
     by_country: dict[Country, PositiveInt]
+
+    def years_for(self, country: str | None) -> int:
+        """The retention of an order of a partner in ``country`` (the default elsewhere or unknown)."""
+        return self.by_country.get(country, self.default) if country else self.default
+
+    @property
+    def shortest(self) -> int:
+        """The fewest years any partner's orders are kept: no order younger is ever due."""
+        return min([self.default, *self.by_country.values()])
+
+    def describe(self) -> str:
+        """The retention as documentation quotes it, e.g. "GB 6, DE 10, else 7"."""
+        return ", ".join([*(f"{c} {y}" for c, y in self.by_country.items()), f"else {self.default}"])
 
 
 class Disclosure(_Strict):
@@ -68,6 +127,40 @@ class Policy(_Strict):
     def region_of(self) -> dict[str, str]:
         """Country code → region name, from the ``regions`` mapping."""
         return {c: region for region, countries in self.regions.items() for c in countries}
+
+    def _due(self, as_of: date, *steps: Step) -> datetime:
+        """The cut-off of a deletion deadline: ``steps`` then the deletion grace."""
+        return cutoff(midnight(as_of), [*steps, ("days", self.deletion_grace_days)])
+
+    def order_cutoff(self, as_of: date, country: str | None) -> datetime:
+        """An order of a partner in ``country`` dated before this is overdue for erasure."""
+        return self._due(as_of, ("years", self.order_retention_years.years_for(country)))
+
+    def order_cutoff_latest(self, as_of: date) -> datetime:
+        """No order dated at or after this is overdue, whatever its partner's country."""
+        return self._due(as_of, ("years", self.order_retention_years.shortest))
+
+    def ticket_cutoff(self, as_of: date) -> datetime:
+        """A ticket closed before this is overdue for erasure."""
+        return self._due(as_of, ("years", self.ticket_retention_years))
+
+    def inactive_cutoff(self, as_of: date) -> datetime:
+        """An account last active before this is due: inactivity, then reactivation grace."""
+        return self._due(
+            as_of, ("years", self.inactive_after_years), ("years", self.reactivation_grace_years)
+        )
+
+    def usage_cutoff(self, as_of: date) -> datetime:
+        """A web event that occurred before this is overdue for erasure."""
+        return self._due(as_of, ("months", self.usage_retention_months))
+
+    def training_cutoff(self, as_of: date) -> datetime:
+        """Staff training before this has lapsed at as_of (no grace: nothing is deleted)."""
+        return cutoff(midnight(as_of), [("months", self.training_valid_months)])
+
+    def access_since(self, as_of: date) -> datetime:
+        """The start of the access look-back window ``[as_of - days, as_of)``."""
+        return midnight(as_of) - timedelta(days=self.access_lookback_days)
 
 
 DEFAULT_POLICY = resources.files("privacy_audit") / "default_policy.yaml"

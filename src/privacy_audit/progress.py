@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from privacy_audit.audit import AuditResult, RuleResult
-from privacy_audit.rules import Rule
+from privacy_audit.rules import Rule, Status
 
-_STYLE = {"pass": "green", "fail": "red", "skipped": "yellow", "error": "bold red"}
+_STYLE = {Status.passed: "green", Status.failed: "red", Status.skipped: "yellow", Status.error: "bold red"}
 
 
 def progress_bar(console: Console) -> Progress:
@@ -89,9 +89,9 @@ def print_summary(result: AuditResult, console: Console) -> None:
             f"{r.seconds:.2f}",
         )
     console.print(table)
-    counts = {s: sum(r.status == s for r in result.results) for s in _STYLE}
+    counts = {s: sum(r.status == s for r in result.results) for s in Status}
     console.print(
-        f"{counts['pass']} passed · {counts['fail']} failed · {counts['skipped']} skipped · "
-        f"{counts['error']} errors · {result.findings().num_rows:,} findings",
+        f"{counts[Status.passed]} passed · {counts[Status.failed]} failed · {counts[Status.skipped]} skipped · "
+        f"{counts[Status.error]} errors · {result.findings().num_rows:,} findings",
         highlight=False,
     )

@@ -58,6 +58,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "compliance.ipynb",
         "findings.parquet",
         "summary.json",
+        "attestation.json",  # scanned for personal values with every other artifact
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
@@ -128,7 +129,10 @@ def test_a_failing_cell_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     )  # fmt: skip
     message = " ".join(result.output.split())
     assert result.exit_code == 2, message
-    assert "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import" in message
+    assert (
+        "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import"
+        in message
+    )
     assert "InputError" in message and "summary.json" in message
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

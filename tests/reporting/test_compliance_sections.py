@@ -124,9 +124,9 @@ def test_parameters_resolve_paths_and_treat_empty_as_absent(tmp_path: Path) -> N
     assert params.notebook_parameters()["policy"] == ""
 
 
-def test_prepare_writes_findings_and_summary(run: ComplianceRun, root: Path) -> None:
+def test_prepare_writes_findings_summary_and_attestation(run: ComplianceRun, root: Path) -> None:
     out = root / "out"
-    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json", "attestation.json"}
     assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
 
 
@@ -195,13 +195,27 @@ def test_measures_count_ages_against_limits(run: ComplianceRun) -> None:
     }
 
 
-@pytest.mark.parametrize("section", [compliance.retention_ages, compliance.response_times])
-def test_chart_sections_render_png(run: ComplianceRun, section) -> None:
-    result = section(run)
-    (chart,) = result.charts
+@pytest.mark.parametrize(
+    ("section", "drawn", "absent"),
+    [
+        # orders, tickets and events past their limit (red), within it (blue) and erased (grey); no holds
+        (compliance.retention_ages, ["#c62828", "#5c8fc7", "#bdbdbd"], ["#9575cd"]),
+        # requests answered (blue) and still open (orange); no extension was notified
+        (compliance.response_times, ["#5c8fc7", "#ffb74d"], ["#9575cd"]),
+    ],
+)
+def test_chart_sections_render_png(run: ComplianceRun, section, drawn: list[str], absent: list[str]) -> None:
+    (chart,) = section(run).charts
     image = Image.open(io.BytesIO(chart.png))
     assert image.format == "PNG" and image.width >= 800
-    assert len(image.convert("RGB").getcolors(1 << 24) or []) > 20  # bars, lines and text, not a blank
+    pixels = {colour: n for n, colour in image.convert("RGB").getcolors(1 << 24) or []}
+
+    def count(hex_colour: str) -> int:
+        return pixels.get(tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)), 0)
+
+    # Bars, not just their legend swatches (those alone make a few hundred pixels per colour).
+    assert {c: count(c) >= 1000 for c in drawn} == dict.fromkeys(drawn, True)
+    assert {c: count(c) for c in absent} == dict.fromkeys(absent, 0)
     assert chart.alt.startswith("Stacked bars")
 
 

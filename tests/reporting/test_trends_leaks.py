@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -116,4 +117,15 @@ def test_personal_kinds_only_lets_identifiers_pass(scanner: LeakScanner, tmp_pat
 
 
 def test_values_are_held_as_hashes(scanner: LeakScanner) -> None:
-    assert all(h.dtype == np.uint64 for h in scanner._hashes.values())
+    # The scanner's own state; the engine it keeps to hash phrases only has views over the files.
+    state = pickle.dumps({name: value for name, value in vars(scanner).items() if name != "_engine"})
+    normalized = (
+        "claire dubois lumiere joaillerie fr",
+        "maison lumi re joaillerie sarl",
+        "12 rue de la paix",
+    )
+    for value in (EMAIL, COMPANY, STREET, PHONE, ACCOUNT, "Claire Dubois", "FR40303265045", *normalized):
+        assert value.encode() not in state and value.lower().encode() not in state
+    # One 8-byte hash per distinct value kept: "Aurora" is also a collection, "Bijou" too short.
+    held = {kind: (h.dtype, len(h)) for kind, h in scanner._hashes.items()}
+    assert held["email"] == (np.uint64, 1) and held["company name"] == (np.uint64, 2)

@@ -17,6 +17,6 @@ from privacy_audit.rules import (  # noqa: F401 - each import declares a family 
 )
 
 # isort: on
-from privacy_audit.rules.registry import REGISTRY, Rule, Severity
+from privacy_audit.rules.registry import REGISTRY, Rule, Severity, Status
 
-__all__ = ["REGISTRY", "Rule", "Severity"]
+__all__ = ["REGISTRY", "Rule", "Severity", "Status"]

@@ -4,7 +4,7 @@ A staff_id of the access log that the staff register does not know has no role a
 activity: its accesses are findings of both ACCESS-ROLE and ACCESS-AFTER-OFFBOARDING.
 """
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 
@@ -23,11 +23,12 @@ _RECENT_ACCESSES = """
             GROUP BY staff_id"""
 
 rule(
-    "ACCESS-ROLE",
-    "high",
-    "5.1",
-    "access_id",
-    "staff_access_log staff",
+    id="ACCESS-ROLE",
+    severity=Severity.high,
+    clauses=("5.1",),
+    key="access_id",
+    tables=("staff_access_log", "staff"),
+    params=("policy_role_tables",),
     what="""
         An access to a table that the staff member's role may not touch under the policy's
         `role_permissions` (a role listing `"*"` may touch every table). Role and table name are
@@ -59,11 +60,11 @@ rule(
 )
 
 rule(
-    "ACCESS-AFTER-OFFBOARDING",
-    "critical",
-    "5.1, 5.3",
-    "access_id",
-    "staff_access_log staff",
+    id="ACCESS-AFTER-OFFBOARDING",
+    severity=Severity.critical,
+    clauses=("5.1", "5.3"),
+    key="access_id",
+    tables=("staff_access_log", "staff"),
     what="""
         An access outside the staff member's period of activity: `accessed_at < active_from`,
         or `accessed_at > active_to` when `active_to` is set. Both bounds are inclusive
@@ -93,11 +94,11 @@ rule(
 )
 
 rule(
-    "ACCESS-EXPORT-UNJUSTIFIED",
-    "medium",
-    "5.1",
-    "access_id",
-    "staff_access_log",
+    id="ACCESS-EXPORT-UNJUSTIFIED",
+    severity=Severity.medium,
+    clauses=("5.1",),
+    key="access_id",
+    tables=("staff_access_log",),
     what="""
         An access with action `export` whose `justification` is blank: NULL, empty, or only
         whitespace (spaces, tabs, line breaks, Unicode spaces).
@@ -121,29 +122,30 @@ rule(
 )
 
 rule(
-    "ACCESS-UNTRAINED",
-    "low",
-    "5.1",
-    "staff_id",
-    "staff staff_access_log",
+    id="ACCESS-UNTRAINED",
+    severity=Severity.low,
+    clauses=("5.1",),
+    key="staff_id",
+    tables=("staff", "staff_access_log"),
+    params=("access_lookback_days", "as_of", "training_valid_months", "access_since", "training_cutoff"),
     what="""
         A staff member active at as_of (`active_from <= as_of` and `active_to` NULL or
-        `>= as_of`), with at least one access in the `access_lookback_days` before as_of
-        (`as_of − days <= accessed_at < as_of`), whose training has lapsed: `last_training_at`
-        NULL, or `last_training_at + training_valid_months < as_of` in calendar months. Trained
-        exactly that many months before as_of is still valid; so, with 12 months and as_of
-        2026-03-01, training on 2025-03-01 00:00 is valid and 2025-02-28 23:59:59 lapsed. The
-        comparison is `last_training_at < C` with C the first instant still valid, exact at
-        month ends (as_of 2026-03-31 and 1 month: 2026-02-28 is lapsed, since 2026-02-28 + 1
-        month = 2026-03-28).
+        `>= as_of`), with at least one access in the `access_lookback_days`
+        ({access_lookback_days}) before as_of (`as_of − days <= accessed_at < as_of`), whose
+        training has lapsed: `last_training_at` NULL, or `last_training_at +
+        training_valid_months < as_of` in calendar months ({training_valid_months}). Trained
+        exactly that many months before as_of is still valid, month ends included: with 1
+        month and as_of 2026-03-31, 2026-02-28 is lapsed, since 2026-02-28 + 1 month =
+        2026-03-28.
         """,
     why="""
         §5.1: "Our team members receive regular training on data security". Staff who handle
         data with lapsed training are the gap that promise is about.
         """,
     example="""
-        As of 2026-03-01, a support agent who read contacts on 2026-02-10 and was last trained
-        2025-01-15 is a finding; trained 2025-03-01 they are not; one whose last access was
+        As of 2026-03-01, with 12 months, training on 2025-03-01 00:00 is valid and
+        2025-02-28 23:59:59 lapsed: a support agent who read contacts on 2026-02-10 and was
+        last trained 2025-01-15 is a finding; trained 2025-03-01 they are not; one whose last access was
         2025-02-01 (more than 365 days ago) is not checked.
         """,
     sql=f"""

@@ -1,14 +1,13 @@
 """Consent (§7.2, §7.4, §2.4): email opt-outs and cookie choices in force when they were needed.
 
 "In force at time T" is the latest row recorded at or before T (a row recorded at exactly T
-counts). Rows of one key that share a timestamp are collapsed first into the most restrictive
-of them (ties never grant consent). Each row is then in force from its own timestamp until the
-next row of its key (``lead``), and one equality join on the key, bounded by that span, finds
-the row in force for every send or event at once — never a lookup per row. (An ASOF join says
-the same, but sorts every event by key and time: at 1M contacts it took twice as long.)
+counts); rows of one key that share a timestamp are collapsed first into the most restrictive
+of them (ties never grant). ``sql.history_spans`` and ``sql.in_force_at`` say it once, for these
+rules and the trend report's consented funnel alike.
 """
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
+from privacy_audit.rules.sql import history_spans, in_force_at
 
 
 def _moment(column: str) -> str:
@@ -18,21 +17,29 @@ def _moment(column: str) -> str:
 
 _PROMOTIONAL = "('marketing', 'survey')"
 _TRACKED = "('analytics', 'marketing', 'personalization')"
+# Tied consents of a session: a category granted only if every tied row grants it, DNT if any sets it.
+_COOKIE_CHOICES = {
+    "analytics": "bool_and(analytics)",
+    "marketing": "bool_and(marketing)",
+    "personalization": "bool_and(personalization)",
+    "do_not_track": "bool_or(do_not_track)",
+}
 
 rule(
-    "CONSENT-OPTOUT-IGNORED",
-    "high",
-    "7.2",
-    "send_id",
-    "email_sends communication_preferences",
+    id="CONSENT-OPTOUT-IGNORED",
+    severity=Severity.high,
+    clauses=("7.2",),
+    key="send_id",
+    tables=("email_sends", "communication_preferences"),
+    params=("require_marketing_opt_in",),
     what="""
         A `marketing` or `survey` email sent while the contact's preference for its topic was
         "opted out". The preference in force at `sent_at` is the contact's latest
         `communication_preferences` row for that topic with `updated_at <= sent_at`; when two
         rows share that timestamp, opted out wins. A survey send without a topic is taken as
         topic `surveys`. With no row in force (or a marketing send without a topic), the
-        policy's `require_marketing_opt_in` decides: false (the default, an opt-out regime)
-        allows the send, true makes it a finding.
+        policy's `require_marketing_opt_in` decides, here {require_marketing_opt_in}: false (an
+        opt-out regime) allows the send, true makes it a finding.
         """,
     why="""
         §7.2 promises that the preference center and the unsubscribe link work: someone who
@@ -47,11 +54,7 @@ rule(
         """,
     sql=f"""
         WITH prefs AS (
-            SELECT contact_id, topic, updated_at, opted_in,
-                   lead(updated_at) OVER (PARTITION BY contact_id, topic ORDER BY updated_at) AS replaced_at
-            FROM (SELECT contact_id, topic, updated_at, bool_and(opted_in) AS opted_in
-                  FROM communication_preferences
-                  GROUP BY contact_id, topic, updated_at)
+            {history_spans("communication_preferences", ("contact_id", "topic"), "updated_at", {"opted_in": "bool_and(opted_in)"})}
         ),
         sends AS (
             SELECT send_id, contact_id, sent_at, kind,
@@ -68,18 +71,18 @@ rule(
         FROM sends s
         LEFT JOIN prefs p
             ON p.contact_id = s.contact_id AND p.topic = s.topic
-           AND s.sent_at >= p.updated_at AND (s.sent_at < p.replaced_at OR p.replaced_at IS NULL)
+           AND {in_force_at("p", "updated_at", "s.sent_at")}
         WHERE NOT coalesce(p.opted_in, NOT $require_marketing_opt_in)
         """,
     checked=f"SELECT count(*) AS n FROM email_sends WHERE kind IN {_PROMOTIONAL}",
 )
 
 rule(
-    "CONSENT-NO-UNSUBSCRIBE",
-    "medium",
-    "7.2",
-    "send_id",
-    "email_sends",
+    id="CONSENT-NO-UNSUBSCRIBE",
+    severity=Severity.medium,
+    clauses=("7.2",),
+    key="send_id",
+    tables=("email_sends",),
     what="""
         A `marketing` or `survey` email sent without an unsubscribe link
         (`has_unsubscribe_link = false`). Transactional mail and policy notices need none.
@@ -102,17 +105,19 @@ rule(
 )
 
 rule(
-    "CONSENT-TRACKING",
-    "high",
-    "2.4, 7.4",
-    "event_id",
-    "web_events cookie_consents",
+    id="CONSENT-TRACKING",
+    severity=Severity.high,
+    clauses=("2.4", "7.4"),
+    key="event_id",
+    tables=("web_events", "cookie_consents"),
+    params=("honor_do_not_track",),
     what="""
         An `analytics`, `marketing` or `personalization` web event (never a `necessary` one)
         without consent: no `cookie_consents` row of its session in force at `occurred_at`
         (the latest with `recorded_at <= occurred_at`), or one that does not grant the event's
-        category, or — when the policy's `honor_do_not_track` is true — one with
-        `do_not_track` set while the event is `marketing` or `personalization`. Do-Not-Track
+        category, or — when the policy's `honor_do_not_track` is true (here
+        {honor_do_not_track}) — one with `do_not_track` set while the event is `marketing` or
+        `personalization`. Do-Not-Track
         never blocks `analytics`. Rows of a session with the same `recorded_at` collapse into
         the most restrictive: a category granted only if every tied row grants it, DNT set if
         any sets it.
@@ -130,13 +135,7 @@ rule(
         """,
     sql=f"""
         WITH consents AS (
-            SELECT session_id, recorded_at, analytics, marketing, personalization, do_not_track,
-                   lead(recorded_at) OVER (PARTITION BY session_id ORDER BY recorded_at) AS replaced_at
-            FROM (SELECT session_id, recorded_at,
-                         bool_and(analytics) AS analytics, bool_and(marketing) AS marketing,
-                         bool_and(personalization) AS personalization, bool_or(do_not_track) AS do_not_track
-                  FROM cookie_consents
-                  GROUP BY session_id, recorded_at)
+            {history_spans("cookie_consents", ("session_id",), "recorded_at", _COOKIE_CHOICES)}
         ),
         judged AS (
             -- Necessary events are granted rather than filtered out before the join: with the
@@ -154,7 +153,7 @@ rule(
             FROM web_events e
             LEFT JOIN consents c
                 ON c.session_id = e.session_id
-               AND e.occurred_at >= c.recorded_at AND (e.occurred_at < c.replaced_at OR c.replaced_at IS NULL)
+               AND {in_force_at("c", "recorded_at", "e.occurred_at")}
         )
         SELECT event_id AS record_id, contact_id AS subject_id,
                printf('%s event of %s in session %s %s', tracking_category, {_moment("occurred_at")}, session_id,

@@ -1,10 +1,11 @@
 """Minimization and security (§5.1, §5.2, §10.1): data that should never have been kept."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 
 # A run of digits, possibly grouped by single spaces or dashes.
 _DIGIT_RUN = r"\d+(?:[ -]\d+)*"
-# Cheap prefilter: at least 13 digits in such a run (RE2 skips most texts without splitting).
+# Cheap prefilter: at least 13 digits in such a run (RE2 skips most texts without splitting, and
+# no checksum is computed for them).
 _THIRTEEN_DIGITS = r"\d(?:[ -]?\d){12}"
 
 
@@ -18,11 +19,12 @@ def _luhn(digits: str) -> str:
 
 
 rule(
-    "MIN-UNDECLARED-COLUMN",
-    "medium",
-    "5.1",
-    "table.column",
-    "",
+    id="MIN-UNDECLARED-COLUMN",
+    severity=Severity.medium,
+    clauses=("5.1",),
+    key="table.column",
+    tables=(),
+    params=("policy_data_inventory", "contract_columns"),
     table="export_columns",
     what="""
         A column of an export file that neither the export contract nor the policy's
@@ -50,11 +52,11 @@ rule(
 )
 
 rule(
-    "MIN-CARD-NUMBER",
-    "critical",
-    "5.1",
-    "payment_id",
-    "payments orders",
+    id="MIN-CARD-NUMBER",
+    severity=Severity.critical,
+    clauses=("5.1",),
+    key="payment_id",
+    tables=("payments", "orders"),
     table="payments",
     what="""
         A payment whose `card_number` holds more than four digits (any characters other than
@@ -78,17 +80,16 @@ rule(
 )
 
 rule(
-    "MIN-CARD-IN-TEXT",
-    "high",
-    "5.1, 5.2",
-    "ticket_id",
-    "support_tickets",
+    id="MIN-CARD-IN-TEXT",
+    severity=Severity.high,
+    clauses=("5.1", "5.2"),
+    key="ticket_id",
+    tables=("support_tickets",),
     what="""
         A support ticket whose subject or body holds a Luhn-valid card number of 13 to 19
         digits, written plain or grouped by single spaces or dashes. Within a longer run of
         digit groups, the groups that start or end the run are tried as card numbers too, so
-        "card 4111 1111 1111 1111 2 pcs" is caught. A cheap regular expression picks the texts
-        with 13 digits in a row before any checksum is computed.
+        "card 4111 1111 1111 1111 2 pcs" is caught.
         """,
     why="""
         §5.1 and §5.2 warn that email is not a channel for sensitive data, and PCI DSS forbids
@@ -126,16 +127,15 @@ rule(
 )
 
 rule(
-    "SEC-PASSWORD-STORAGE",
-    "critical",
-    "5.1",
-    "contact_id",
-    "contacts",
+    id="SEC-PASSWORD-STORAGE",
+    severity=Severity.critical,
+    clauses=("5.1",),
+    key="contact_id",
+    tables=("contacts",),
+    params=("policy_password_prefixes",),
     what="""
         A contact whose `password_hash` is set but does not start (case-sensitively) with one
-        of the policy's accepted scheme prefixes: bcrypt `$2a$ $2b$ $2y$`, argon2 `$argon2id$
-        $argon2i$`, scrypt `$scrypt$ $7$`, pbkdf2 `pbkdf2_sha256$ $pbkdf2-sha256$
-        $pbkdf2-sha512$` by default.
+        of the policy's accepted scheme prefixes: {password_schemes}.
         """,
     why="""
         §5.1 promises industry-standard protection of account credentials. Unsalted digests
@@ -155,15 +155,17 @@ rule(
 )
 
 rule(
-    "CHILD-MINOR",
-    "high",
-    "10.1",
-    "contact_id",
-    "contacts",
+    id="CHILD-MINOR",
+    severity=Severity.high,
+    clauses=("10.1",),
+    key="contact_id",
+    tables=("contacts",),
+    params=("minimum_age",),
     what="""
         A contact that is not erased, has a `birth_date`, and had not completed
-        `minimum_age` years on the date of its `created_at`: `birth_date + minimum_age years >
-        created_at's date` (calendar years; someone born 29 February turns 18 on 28 February).
+        `minimum_age` ({minimum_age}) years on the date of its `created_at`: `birth_date +
+        minimum_age years > created_at's date` (calendar years; someone born 29 February turns
+        {minimum_age} on 28 February).
         """,
     why="""
         §10.1: the platform does not knowingly collect data from anyone under 18 and deletes it

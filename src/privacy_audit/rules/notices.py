@@ -1,6 +1,6 @@
 """Policy changes (§11.2): major versions announced in advance, by email, to every active contact."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 # The version(s) in effect at as_of: the latest effective_at at or before as_of (all of them if
@@ -22,15 +22,16 @@ _DUE = f"""
         )"""
 
 rule(
-    "NOTICE-SHORT",
-    "medium",
-    "11.2",
-    "version",
-    "policy_versions",
+    id="NOTICE-SHORT",
+    severity=Severity.medium,
+    clauses=("11.2",),
+    key="version",
+    tables=("policy_versions",),
+    params=("notice_days",),
     what="""
-        A major policy version that took effect less than `notice_days` after it was
-        published: `effective_at < published_at + notice_days × 1 day`, exact 24-hour days.
-        Exactly `notice_days` days of notice is enough. Minor versions are not checked.
+        A major policy version that took effect less than `notice_days` ({notice_days}) days
+        after it was published: `effective_at < published_at + notice_days × 1 day`, exact
+        24-hour days. Exactly `notice_days` days of notice is enough. Minor versions are not checked.
         """,
     why="""
         §11.2 promises advance notice, typically 30 days, before significant changes take
@@ -55,11 +56,12 @@ rule(
 )
 
 rule(
-    "NOTICE-NOT-SENT",
-    "medium",
-    "11.2",
-    "contact_id|version",
-    "contacts policy_versions accounts email_sends",
+    id="NOTICE-NOT-SENT",
+    severity=Severity.medium,
+    clauses=("11.2",),
+    key="contact_id|version",
+    tables=("contacts", "policy_versions", "accounts", "email_sends"),
+    params=("as_of",),
     what="""
         For the policy version in effect at as_of — the one with the latest `effective_at <=
         as_of` (every one of them, if several share that instant), checked only if it is major

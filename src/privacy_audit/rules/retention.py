@@ -1,22 +1,31 @@
 """Retention (§6.1) and deletion (§6.2): records kept too long, erased too early or badly."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day, hold_active_at, personal_still_set
 
+# Age rules compare a column with a cut-off computed once (Policy.*_cutoff: the first instant
+# whose deadline has not passed), so DuckDB skips whole row groups. Here orders younger than the
+# shortest retention are dropped while they are read, before any join.
 rule(
-    "RET-ORDER-OVERDUE",
-    "high",
-    "6.1",
-    "order_id",
-    "orders accounts legal_holds",
+    id="RET-ORDER-OVERDUE",
+    severity=Severity.high,
+    clauses=("6.1",),
+    key="order_id",
+    tables=("orders", "accounts", "legal_holds"),
+    params=(
+        "as_of",
+        "deletion_grace_days",
+        "policy_order_retention",
+        "order_retention_default_years",
+        "order_cutoff_default",
+        "order_cutoff_latest",
+    ),
     what="""
         An order that is neither erased (its personal columns all NULL) nor deleted, whose
-        `order_date + order_retention_years + deletion_grace_days` is before as_of. The years
-        come from the partner's `accounts.country` (GB 6, FR 6, AU 5, DE 10, else 7 by
-        default), never from `ship_country`. An account under a legal hold active at as_of is
-        exempt. The comparison is `order_date < C`, with C the first instant whose deadline
-        has not passed yet; orders younger than the shortest retention are dropped while they
-        are read, before any join, and whole row groups of them are skipped.
+        `order_date + order_retention_years + deletion_grace_days` is before as_of, in calendar
+        years ({order_retention_years}) and {deletion_grace_days} days. The years come from the
+        partner's `accounts.country`, never from `ship_country`. An account under a legal hold
+        active at as_of is exempt.
         """,
     why="""
         §6.1 keeps order records only as long as tax and warranty law require, typically 5 to 7
@@ -44,15 +53,16 @@ rule(
 )
 
 rule(
-    "RET-ORDER-PREMATURE",
-    "high",
-    "6.1, 3.5",
-    "order_id",
-    "orders accounts",
+    id="RET-ORDER-PREMATURE",
+    severity=Severity.high,
+    clauses=("6.1", "3.5"),
+    key="order_id",
+    tables=("orders", "accounts"),
+    params=("policy_order_retention", "order_retention_default_years"),
     what="""
         An order whose earliest of `anonymized_at` / `deleted_at` falls before
-        `order_date + order_retention_years` of the partner's country: the record was destroyed
-        while the law still required it.
+        `order_date + order_retention_years` of the partner's country ({order_retention_years}):
+        the record was destroyed while the law still required it.
         """,
     why="""
         §3.5 and §6.1 promise to keep transaction records for tax and legal obligations.
@@ -78,15 +88,17 @@ rule(
 )
 
 rule(
-    "RET-TICKET-OVERDUE",
-    "medium",
-    "6.1",
-    "ticket_id",
-    "support_tickets legal_holds",
+    id="RET-TICKET-OVERDUE",
+    severity=Severity.medium,
+    clauses=("6.1",),
+    key="ticket_id",
+    tables=("support_tickets", "legal_holds"),
+    params=("ticket_retention_years", "deletion_grace_days", "ticket_cutoff", "as_of"),
     what="""
         A closed support ticket that is not erased, whose `closed_at + ticket_retention_years +
-        deletion_grace_days` is before as_of, on an account with no legal hold active at as_of.
-        Open tickets are never overdue.
+        deletion_grace_days` ({ticket_retention_years} years and {deletion_grace_days} days) is
+        before as_of, on an account with no legal hold active at as_of. Open tickets are never
+        overdue.
         """,
     why="""
         §6.1 keeps support interactions "generally up to 3 years". Tickets hold free text that
@@ -107,16 +119,24 @@ rule(
 )
 
 rule(
-    "RET-INACTIVE-ACCOUNT",
-    "medium",
-    "6.1",
-    "account_id",
-    "accounts contacts orders legal_holds",
+    id="RET-INACTIVE-ACCOUNT",
+    severity=Severity.medium,
+    clauses=("6.1",),
+    key="account_id",
+    tables=("accounts", "contacts", "orders", "legal_holds"),
+    params=(
+        "inactive_after_years",
+        "reactivation_grace_years",
+        "deletion_grace_days",
+        "inactive_cutoff",
+        "as_of",
+    ),
     what="""
         An account whose last activity — the latest of its `created_at`, its contacts'
         `last_login_at` and its orders' `order_date` — plus `inactive_after_years`, then
-        `reactivation_grace_years`, then `deletion_grace_days` (added in that order) is before
-        as_of, while some contact of the account is not erased and no legal hold is active.
+        `reactivation_grace_years`, then `deletion_grace_days` ({inactive_after_years} +
+        {reactivation_grace_years} years and {deletion_grace_days} days, added in that order) is
+        before as_of, while some contact of the account is not erased and no legal hold is active.
         """,
     why="""
         §6.1 lets an inactive account linger for a reactivation period, then starts deletion.
@@ -148,15 +168,17 @@ rule(
 )
 
 rule(
-    "RET-USAGE-OVERDUE",
-    "low",
-    "2.3, 6.1",
-    "event_id",
-    "web_events",
+    id="RET-USAGE-OVERDUE",
+    severity=Severity.low,
+    clauses=("2.3", "6.1"),
+    key="event_id",
+    tables=("web_events",),
+    params=("usage_retention_months", "deletion_grace_days", "usage_cutoff"),
     what="""
         A web event that is not erased (contact_id, ip_address and user_agent not all NULL)
-        whose `occurred_at + usage_retention_months + deletion_grace_days` is before as_of.
-        Evaluated as `occurred_at < C` with C computed once, exactly, at month ends.
+        whose `occurred_at + usage_retention_months + deletion_grace_days` is before as_of:
+        {usage_retention_months} calendar months (a day of month past the target month's end
+        clamps to its last day), then {deletion_grace_days} days.
         """,
     why="""
         §2.3 collects usage data to improve the site; it is only useful for a year or so, and
@@ -184,11 +206,11 @@ _ERASURE_TABLES = (
 )
 
 rule(
-    "ANON-INCOMPLETE",
-    "high",
-    "6.2",
-    "the row's key",
-    "accounts contacts addresses orders support_tickets",
+    id="ANON-INCOMPLETE",
+    severity=Severity.high,
+    clauses=("6.2",),
+    key="the row's key",
+    tables=("accounts", "contacts", "addresses", "orders", "support_tickets"),
     table="accounts",
     what="""
         A row of accounts, contacts, addresses, orders or support_tickets whose `anonymized_at`
@@ -222,11 +244,11 @@ _HELD_TABLES = (
 )
 
 rule(
-    "LEGAL-HOLD-BREACH",
-    "critical",
-    "6.2",
-    "the row's key",
-    "contacts addresses orders support_tickets legal_holds",
+    id="LEGAL-HOLD-BREACH",
+    severity=Severity.critical,
+    clauses=("6.2",),
+    key="the row's key",
+    tables=("contacts", "addresses", "orders", "support_tickets", "legal_holds"),
     table="contacts",
     what="""
         A contacts, addresses, orders or support_tickets row whose `anonymized_at` or
@@ -252,7 +274,7 @@ rule(
     )
     + f"""
         )
-        SELECT e.table_name, e.record_id, e.account_id AS subject_id,
+        SELECT e.table_name, e.record_id, CASE WHEN e.table_name = 'contacts' THEN e.record_id ELSE e.account_id END AS subject_id,
                printf('erased on %s while legal hold %s on its account was active',
                       {day("min(e.erased_at)")}, min(h.hold_id)) AS detail
         FROM erasures e

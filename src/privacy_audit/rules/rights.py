@@ -1,26 +1,29 @@
 """Rights requests (§7.1, §7.3, §6.2): answered in time, to the right person, and carried out."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 rule(
-    "RIGHTS-LATE",
-    "high",
-    "7.1",
-    "request_id",
-    "privacy_requests",
+    id="RIGHTS-LATE",
+    severity=Severity.high,
+    clauses=("7.1",),
+    key="request_id",
+    tables=("privacy_requests",),
+    params=("as_of", "request_response_days", "request_extended_days"),
     what="""
         A rights request answered too late, whatever its kind and whether it was completed or
         rejected (a rejection is an answer, given at `completed_at`). With A = `received_at`,
         B = `completed_at`, or as_of (00:00 UTC) while `completed_at` is NULL, and exact
         24-hour days, the request is late when
 
-        `B > A + request_response_days × 1 day`, unless the extension was notified in time
-        (`extension_notified_at <= A + request_response_days × 1 day`), in which case it is
-        late only when `B > A + request_extended_days × 1 day`.
+        `B > A + request_response_days × 1 day` ({request_response_days} days), unless the
+        extension was notified in time (`extension_notified_at <= A + request_response_days ×
+        1 day`), in which case it is late only when `B > A + request_extended_days × 1 day`
+        ({request_extended_days} days).
 
-        The limit is inclusive: an answer at exactly A + 30 days is on time, one second later
-        is not. An extension notified one second after day 30 does not extend anything.
+        The limit is inclusive: an answer at exactly A + {request_response_days} days is on
+        time, one second later is not. An extension notified one second after day
+        {request_response_days} does not extend anything.
         """,
     why="""
         §7.1 promises to answer every legitimate request within 30 days and, when more time is
@@ -64,11 +67,11 @@ rule(
 )
 
 rule(
-    "RIGHTS-UNVERIFIED",
-    "high",
-    "7.1",
-    "request_id",
-    "privacy_requests",
+    id="RIGHTS-UNVERIFIED",
+    severity=Severity.high,
+    clauses=("7.1",),
+    key="request_id",
+    tables=("privacy_requests",),
     what="""
         A request with status `completed` whose `verified_at` is NULL or later than its
         `completed_at` (verification at the very instant of completion is fine). Rejected and
@@ -96,11 +99,18 @@ rule(
 )
 
 rule(
-    "RIGHTS-ERASURE-INCOMPLETE",
-    "critical",
-    "6.2, 7.3",
-    "request_id",
-    "privacy_requests contacts orders support_tickets web_events retention_exceptions",
+    id="RIGHTS-ERASURE-INCOMPLETE",
+    severity=Severity.critical,
+    clauses=("6.2", "7.3"),
+    key="request_id",
+    tables=(
+        "privacy_requests",
+        "contacts",
+        "orders",
+        "support_tickets",
+        "web_events",
+        "retention_exceptions",
+    ),
     what="""
         A deletion request with status `completed` for contact C, after which something of C
         remains: the contacts row of C is not erased (a personal column still set), or an
@@ -159,11 +169,11 @@ rule(
 )
 
 rule(
-    "RIGHTS-RETENTION-UNNOTIFIED",
-    "medium",
-    "7.3",
-    "exception_id",
-    "retention_exceptions privacy_requests",
+    id="RIGHTS-RETENTION-UNNOTIFIED",
+    severity=Severity.medium,
+    clauses=("7.3",),
+    key="exception_id",
+    tables=("retention_exceptions", "privacy_requests"),
     what="""
         A retention exception (a record kept after a deletion request) whose `notified_at` is
         NULL: the person was never told what was kept and why. The subject is the contact of

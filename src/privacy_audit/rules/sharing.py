@@ -4,21 +4,21 @@ Recipients and purposes compare exactly (case-sensitively) after trimming surrou
 `;`-separated lists are split and each item trimmed, empty items ignored.
 """
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 _FORBIDDEN = "(SELECT trim(f.purpose) FROM policy_forbidden_purposes f)"
 
 rule(
-    "SHARE-SALE",
-    "critical",
-    "4.4",
-    "share_id",
-    "data_shares",
+    id="SHARE-SALE",
+    severity=Severity.critical,
+    clauses=("4.4",),
+    key="share_id",
+    tables=("data_shares",),
+    params=("policy_forbidden_purposes",),
     what="""
         A data share whose purpose (trimmed) is one of the policy's `forbidden_share_purposes`
-        (by default sale, advertising, data_brokerage, third_party_marketing), whoever the
-        recipient is. Purposes compare exactly after trimming.
+        ({forbidden_share_purposes}), whoever the recipient is. Purposes compare exactly after trimming.
         """,
     why="""
         §4.4: "Parure Belle does not sell, rent, or otherwise provide your personal or business
@@ -40,11 +40,11 @@ rule(
 )
 
 rule(
-    "SHARE-UNAPPROVED",
-    "high",
-    "4.1",
-    "share_id",
-    "data_shares processors",
+    id="SHARE-UNAPPROVED",
+    severity=Severity.high,
+    clauses=("4.1",),
+    key="share_id",
+    tables=("data_shares", "processors"),
     what="""
         A data share whose recipient (trimmed) is not in the `processors` register, or whose
         data processing agreement was not signed by the time of the share: `dpa_signed_at`
@@ -79,11 +79,12 @@ rule(
 )
 
 rule(
-    "SHARE-PURPOSE",
-    "high",
-    "4.1",
-    "share_id",
-    "data_shares processors",
+    id="SHARE-PURPOSE",
+    severity=Severity.high,
+    clauses=("4.1",),
+    key="share_id",
+    tables=("data_shares", "processors"),
+    params=("policy_forbidden_purposes",),
     what="""
         A data share to a registered recipient, for a purpose that is not forbidden (those are
         SHARE-SALE's), that is not among the recipient's `allowed_purposes`. The list is split
@@ -117,11 +118,11 @@ rule(
 )
 
 rule(
-    "SHARE-ANALYTICS-IDENTIFIABLE",
-    "high",
-    "4.1",
-    "share_id",
-    "data_shares",
+    id="SHARE-ANALYTICS-IDENTIFIABLE",
+    severity=Severity.high,
+    clauses=("4.1",),
+    key="share_id",
+    tables=("data_shares",),
     what="""
         A data share whose `recipient_category` (trimmed) is `analytics` and whose `anonymized`
         is false.

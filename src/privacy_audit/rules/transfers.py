@@ -1,14 +1,15 @@
 """International transfers (§8.2): a safeguard for every transfer out of Europe, and encryption."""
 
-from privacy_audit.rules.registry import rule
+from privacy_audit.rules.registry import Severity, rule
 from privacy_audit.rules.sql import day
 
 rule(
-    "XFER-NO-SAFEGUARD",
-    "high",
-    "8.2",
-    "transfer_id",
-    "transfers",
+    id="XFER-NO-SAFEGUARD",
+    severity=Severity.high,
+    clauses=("8.2",),
+    key="transfer_id",
+    tables=("transfers",),
+    params=("policy_eea_countries", "policy_adequate_countries"),
     what="""
         A transfer of data about subjects in the `EEA`, the `UK` or `CH` to a
         `destination_country` (trimmed, compared exactly) that is in neither the policy's
@@ -40,11 +41,11 @@ rule(
 )
 
 rule(
-    "XFER-UNENCRYPTED",
-    "high",
-    "8.2",
-    "transfer_id",
-    "transfers",
+    id="XFER-UNENCRYPTED",
+    severity=Severity.high,
+    clauses=("8.2",),
+    key="transfer_id",
+    tables=("transfers",),
     what="""
         An international transfer with `encrypted = false`, whatever its destination, subject
         region or mechanism.

@@ -176,9 +176,9 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 write(name, data)
                 counters.next[name] = counters.next.get(name, 1) + data.num_rows
             bar.step("plants")
-            book = PlantBook(timeline, versions, pools, counters.next, plants_seed)
             assert first is not None  # there is always a first chunk: contacts >= MIN_CONTACTS
-            plant_all(book, first)
+            book = PlantBook(timeline, versions, pools, counters.next, plants_seed, first)
+            plant_all(book)
             for name, data in book.tables().items():
                 write(name, data)
             for writer in writers.values():

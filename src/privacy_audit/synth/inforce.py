@@ -1,9 +1,10 @@
-"""Which history row is in force at an instant: the semantics the consent rules check.
+"""Which history row is in force at an instant: ``rules.sql.in_force_at``, in numpy.
 
 A preference or cookie consent recorded at exactly the time of a send or event is in force for
 it, and rows of one key that share a timestamp combine restrictively (ties never grant). The
-background decides what it may send or track with exactly these semantics, vectorized, so that
-it is clean by construction rather than by luck.
+background decides what it may send or track with exactly these semantics, vectorized over
+millions of rows before any engine exists, so that it is clean by construction rather than by
+luck; a test holds this mirror to the SQL the consent rules and the trend funnel run.
 """
 
 from __future__ import annotations

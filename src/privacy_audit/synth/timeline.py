@@ -4,8 +4,8 @@ Every instant is an ``int64`` count of whole seconds since 1970 (UTC). Whole sec
 CSV and Parquet forms of an export identical, and plain integers keep millions of rows cheap.
 ``NEVER`` stands for "did not happen" (an erasure that is not due, a hold never released).
 
-The retention cut-offs come from the same ``rules.binding`` code the audit binds, so the clean
-background and the planted boundaries follow the policy file rather than copied numbers.
+Retention years and cut-offs come from the policy model, which the audit binds too, so the
+clean background and the planted boundaries follow the policy file rather than copied numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import date, datetime
 import numpy as np
 
 from privacy_audit.policy import Policy
-from privacy_audit.rules.binding import parameters
 
 DAY = 86_400
 HOUR = 3_600
@@ -63,13 +62,11 @@ class Timeline:
         self.policy = policy
         self.now = seconds(as_of)
         self.start = int(add_years(np.array([self.now]), -HISTORY_YEARS - 1)[0])
-        bound = parameters(policy, as_of)
         self.grace = policy.deletion_grace_days * DAY
-        self.usage_cutoff = seconds(bound["usage_cutoff"])
-        self.ticket_cutoff = seconds(bound["ticket_cutoff"])
-        self.inactive_cutoff = seconds(bound["inactive_cutoff"])
-        self.training_cutoff = seconds(bound["training_cutoff"])
-        self.access_since = seconds(bound["access_since"])
+        self.usage_cutoff = seconds(policy.usage_cutoff(as_of))
+        self.ticket_cutoff = seconds(policy.ticket_cutoff(as_of))
+        self.inactive_cutoff = seconds(policy.inactive_cutoff(as_of))
+        self.training_cutoff = seconds(policy.training_cutoff(as_of))
         self._day0 = self.start // DAY
         days = np.arange(self._day0, self.now // DAY, dtype=np.int64)
         dt = days.astype("datetime64[D]")
@@ -83,12 +80,10 @@ class Timeline:
         self._cdf = np.concatenate([[0.0], np.cumsum(weight)]) / weight.sum()
 
     def retention_years(self, country: np.ndarray) -> np.ndarray:
-        """Order retention in years for each account country (policy default elsewhere)."""
-        rule = self.policy.order_retention_years
-        years = np.full(len(country), rule.default, dtype=np.int64)
-        for code, n in rule.by_country.items():
-            years[country == code] = n
-        return years
+        """Order retention in years for each account country, as the policy answers it."""
+        codes, index = np.unique(country, return_inverse=True)
+        years = np.array([self.policy.order_retention_years.years_for(c) for c in codes], dtype=np.int64)
+        return years[index]
 
     def inactivity_deadline(self, last_activity: np.ndarray) -> np.ndarray:
         """last activity + inactive_after_years, then + reactivation_grace_years (in that order)."""

@@ -8,14 +8,14 @@ findings, not the chart, are the verdict.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
-import pyarrow as pa
 
 from privacy_audit.engine import Engine
-from privacy_audit.policy import Policy
-from privacy_audit.rules.sql import hold_active_at
+from privacy_audit.policy import Policy, midnight
+from privacy_audit.rules.params import bind, used_names
+from privacy_audit.rules.sql import hold_active_at, order_retention, order_years
 
 ERASED, WITHIN, HELD, PAST = (
     "erased or deleted",
@@ -24,7 +24,6 @@ ERASED, WITHIN, HELD, PAST = (
     "past its limit",
 )
 OPEN, ANSWERED, EXTENDED = "still open (days so far)", "answered", "answered, extension notified"
-_LIMITS_VIEW = "report_order_limits"
 
 
 def _category(erased: str, deadline: str, held: str = "false") -> str:
@@ -39,56 +38,52 @@ def _quarters(since: str) -> str:
     return f"greatest(0, date_sub('month', {since}, $as_of) // 3) * 0.25::DOUBLE"
 
 
-def _frame(engine: Engine, sql: str, as_of: date, **params: object) -> pd.DataFrame:
-    start = datetime(as_of.year, as_of.month, as_of.day)
-    return engine.query(sql, {"as_of": start, **params}).to_pandas()
+def _frame(engine: Engine, sql: str, policy: Policy, as_of: date) -> pd.DataFrame:
+    """Run ``sql`` with the policy values it names bound as the audit binds them."""
+    bound = bind(used_names(sql), policy, as_of)
+    for name, table in bound.tables.items():
+        engine.register(name, table)
+    return engine.query(sql, bound.values).to_pandas()
 
 
 def order_ages(engine: Engine, policy: Policy, as_of: date) -> pd.DataFrame:
     """Orders by age (years, quarterly buckets) and category; each order's limit is its country's."""
-    by_country = policy.order_retention_years.by_country
-    engine.register(
-        _LIMITS_VIEW,
-        pa.table({"country": pa.array(list(by_country), pa.string()), "years": list(by_country.values())}),
-    )
-    years = "CAST(coalesce(l.years, $default_years) AS INTEGER)"
+    years = f"CAST({order_years()} AS INTEGER)"
     sql = f"""
         SELECT {_quarters("o.order_date")} AS x,
                {_category("o.deleted_at IS NOT NULL OR o._erased", f"o.order_date + to_years({years})", hold_active_at("o.account_id", "$as_of"))} AS category,
                count(*) AS n
         FROM orders o
         LEFT JOIN accounts a ON a.account_id = o.account_id
-        LEFT JOIN {_LIMITS_VIEW} l ON l.country = a.country
+        {order_retention("a.country")}
         GROUP BY ALL ORDER BY x
     """
-    return _frame(engine, sql, as_of, default_years=policy.order_retention_years.default)
+    return _frame(engine, sql, policy, as_of)
 
 
 def ticket_ages(engine: Engine, policy: Policy, as_of: date) -> tuple[pd.DataFrame, int]:
     """Closed tickets by age since closing (years, quarterly), and how many are still open."""
     sql = f"""
         SELECT {_quarters("closed_at")} AS x,
-               {_category("_erased", "closed_at + to_years($years)", hold_active_at("account_id", "$as_of"))} AS category,
+               {_category("_erased", "closed_at + to_years($ticket_retention_years)", hold_active_at("account_id", "$as_of"))} AS category,
                count(*) AS n
         FROM support_tickets WHERE closed_at IS NOT NULL
         GROUP BY ALL ORDER BY x
     """
     still_open = engine.query("SELECT count(*) AS n FROM support_tickets WHERE closed_at IS NULL")
-    return _frame(engine, sql, as_of, years=policy.ticket_retention_years), int(
-        still_open.column(0)[0].as_py()
-    )
+    return _frame(engine, sql, policy, as_of), int(still_open.column(0)[0].as_py())
 
 
 def event_ages(engine: Engine, policy: Policy, as_of: date) -> pd.DataFrame:
     """Web events by age in whole months and category (no legal hold applies to usage data)."""
     sql = f"""
         SELECT greatest(0, date_sub('month', occurred_at, $as_of)) AS x,
-               {_category("_erased", "occurred_at + to_months($months)")} AS category,
+               {_category("_erased", "occurred_at + to_months($usage_retention_months)")} AS category,
                count(*) AS n
         FROM web_events
         GROUP BY ALL ORDER BY x
     """
-    return _frame(engine, sql, as_of, months=policy.usage_retention_months)
+    return _frame(engine, sql, policy, as_of)
 
 
 def response_days(engine: Engine, as_of: date, bucket_days: int = 5) -> pd.DataFrame:
@@ -102,4 +97,4 @@ def response_days(engine: Engine, as_of: date, bucket_days: int = 5) -> pd.DataF
         FROM privacy_requests
         GROUP BY ALL ORDER BY x
     """
-    return _frame(engine, sql, as_of, w=bucket_days)
+    return engine.query(sql, {"as_of": midnight(as_of), "w": bucket_days}).to_pandas()

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.errors import InputError
+from privacy_audit.outputs.attestation import Signature, load_signer
+from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 
@@ -31,8 +33,9 @@ class ComplianceParameters(BaseModel):
     policy: FilePath | None = None
     out_dir: Path
     previous_summary: Path | None = None
+    sign_key: FilePath | None = None
 
-    @field_validator("policy", "previous_summary", mode="before")
+    @field_validator("policy", "previous_summary", "sign_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -51,7 +54,7 @@ class ComplianceParameters(BaseModel):
             raise ValueError("path does not point to a summary.json file or a directory of runs")
         return value
 
-    @field_validator("export_dir", "policy", "out_dir", "previous_summary")
+    @field_validator("export_dir", "policy", "out_dir", "previous_summary", "sign_key")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -79,6 +82,7 @@ class ComplianceRun:
     history: list[dict]  # previous runs' summaries, oldest first
     text: PolicyText
     engine: Engine
+    signature: Signature | None = None  # who signed attestation.json, when a key was given
 
 
 def parameters(**values: object) -> ComplianceParameters:
@@ -96,23 +100,31 @@ def parameters(**values: object) -> ComplianceParameters:
 
 
 def prepare(
-    export_dir: str, as_of: str, policy: str, out_dir: str, previous_summary: str = ""
+    export_dir: str, as_of: str, policy: str, out_dir: str, previous_summary: str = "", sign_key: str = ""
 ) -> ComplianceRun:
-    """Run the audit, write findings.parquet and summary.json into ``out_dir``, load history."""
+    """Run the audit, write findings, summary and attestation into ``out_dir``, load history."""
     params = parameters(
-        export_dir=export_dir, as_of=as_of, policy=policy, out_dir=out_dir, previous_summary=previous_summary
+        export_dir=export_dir,
+        as_of=as_of,
+        policy=policy,
+        out_dir=out_dir,
+        previous_summary=previous_summary,
+        sign_key=sign_key,
     )
     check_output_dir(params.out_dir, params.export_dir)
+    signer = load_signer(params.sign_key) if params.sign_key else None
     engine = make_engine()
     result = run_audit(params.export_dir, params.as_of, policy_file=params.policy, engine=engine)
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
+    signature = write_evidence(result, params.out_dir, signer=signer)
     return ComplianceRun(
         result,
         summary(result),
         load_history(params.previous_summary, params.as_of),
         load_policy_text(),
         engine,
+        signature,
     )
 
 

@@ -144,7 +144,7 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
         )
         + tag("p", tag("strong", "The promise"))
         + "".join(_promise(run, c) for c in rule.clauses)
-        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.what))
+        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
             ["table", "record id", "subject id"], [tuple(e.values()) for e in evidence], text_class="pa-mono"
@@ -270,9 +270,20 @@ def severity_trend(run: ComplianceRun) -> Section:
     )
 
 
+def _verify_command(run: ComplianceRun) -> str:
+    """The command an auditor runs on this report's folder to check that nothing was edited."""
+    key = " --key PUBLIC_KEY.pem" if run.signature else ""
+    return f"privacy-audit verify REPORT_FOLDER --export {run.result.export.root}{key}"
+
+
 def manifest(run: ComplianceRun) -> Section:
-    """What was checked, with what: dates, digests of the policy and every input file, versions."""
+    """What was checked, with what: dates, digests, versions, the signature and how to verify it."""
     s = run.summary
+    signed = (
+        f"yes: attestation.dsse.json, Ed25519 key {run.signature.fingerprint}"
+        if run.signature
+        else "no (attestation.json is unsigned; --sign-key KEY signs it)"
+    )
     rows = [
         ("as_of", s["as_of"]),
         ("policy file", s["policy_file"]),
@@ -284,10 +295,17 @@ def manifest(run: ComplianceRun) -> Section:
         ("started / finished (UTC)", f"{s['started_at']} / {s['finished_at']}"),
         ("rules run", s["totals"]["rules"]),
         ("files in the export that are not tables", ", ".join(s["ignored_files"]) or "none"),
+        ("signed", signed),
     ]
     return Section().add(
         tag("h2", "Run manifest")
         + table(["item", "value"], rows, text_class="pa-mono")
+        + tag(
+            "p",
+            "Verify that no output (and, with --export, no input) changed since the run: "
+            + tag("code", esc(_verify_command(run)))
+            + (" with the public key of the fingerprint above." if run.signature else "."),
+        )
         + tag("h3", "Input files")
         + table(["file", "sha256"], list(s["input_digests"].items()), text_class="pa-mono")
     )

@@ -13,7 +13,8 @@ needs. Cells are produced so that every published total is the sum of the cells 
 - an order counts in the category that holds the largest part of its line value (ties: the
   first category by name), so orders, like units and revenue, add up over categories;
 - a web session counts once per funnel step it reached, under the device type and month of its
-  first consented event, so sessions add up over device types (never over steps: a session may
+  first consented event (consented: the session's cookie consent in force at the event, in the
+  sense of the consent rules, grants analytics), so sessions add up over device types (never over steps: a session may
   reach several steps, and the funnel has no total over steps).
 """
 
@@ -28,6 +29,7 @@ import pyarrow as pa
 
 from privacy_audit.engine.base import Engine
 from privacy_audit.reporting.trends.disclosure import PUBLICATION_SCHEMA
+from privacy_audit.rules.sql import history_spans, in_force_at
 
 ALL = "ALL"
 UNKNOWN = "(unknown)"
@@ -75,23 +77,15 @@ class Breakdown:
     """
 
     name: str
-    period: str  # "month" or "quarter"
     dims: tuple[str, ...]
     totals: tuple[str, ...]
     partition: str | None
-    contributor: str  # "accounts" or "sessions"
 
 
-SALES = Breakdown(
-    "sales_by_category_region", "month", ("category", "region"), ("category", "region"), "region", "accounts"
-)
-COLLECTIONS = Breakdown("top_collections", "quarter", ("collection",), ("collection",), None, "accounts")
-PARTNERS = Breakdown(
-    "partners_new_returning", "month", ("partner_type",), ("partner_type",), None, "accounts"
-)
-FUNNEL = Breakdown(
-    "web_funnel", "month", ("device_type", "step"), ("device_type",), "device_type", "sessions"
-)
+SALES = Breakdown("sales_by_category_region", ("category", "region"), ("category", "region"), "region")
+COLLECTIONS = Breakdown("top_collections", ("collection",), ("collection",), None)
+PARTNERS = Breakdown("partners_new_returning", ("partner_type",), ("partner_type",), None)
+FUNNEL = Breakdown("web_funnel", ("device_type", "step"), ("device_type",), "device_type")
 BREAKDOWNS = (SALES, COLLECTIONS, PARTNERS, FUNNEL)
 
 # The quarterly breakdown covers the same order lines as the monthly one, so its grand total is
@@ -202,14 +196,12 @@ def _step_case() -> str:
 
 _FUNNEL_SQL = f"""
     WITH consent AS (
-        -- rows of a session sharing a timestamp collapse into the most restrictive one
-        SELECT session_id, recorded_at, bool_and(analytics) AS analytics
-        FROM cookie_consents GROUP BY session_id, recorded_at
+        {history_spans("cookie_consents", ("session_id",), "recorded_at", {"analytics": "bool_and(analytics)"})}
     ),
     events AS (
         SELECT e.session_id, e.occurred_at, lower(trim(e.device_type)) AS device_type, {_step_case()} AS step
         FROM web_events e
-        ASOF JOIN consent c ON c.session_id = e.session_id AND e.occurred_at >= c.recorded_at
+        JOIN consent c ON c.session_id = e.session_id AND {in_force_at("c", "recorded_at", "e.occurred_at")}
         WHERE c.analytics AND e.occurred_at >= $start AND e.occurred_at < $end_exclusive
     ),
     sessions AS (

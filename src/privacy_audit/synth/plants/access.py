@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from privacy_audit.synth.plants.book import PlantBook, Row, instant
+from privacy_audit.synth.plants.registry import plants
 
 SECOND = timedelta(seconds=1)
 
@@ -43,6 +44,7 @@ def _access(
     return str(row["access_id"])
 
 
+@plants("ACCESS-ROLE")
 def roles(book: PlantBook) -> None:
     rule = "ACCESS-ROLE"
     for i, (role, table, action) in enumerate(
@@ -69,6 +71,7 @@ def roles(book: PlantBook) -> None:
     )
 
 
+@plants("ACCESS-AFTER-OFFBOARDING")
 def offboarding(book: PlantBook) -> None:
     rule = "ACCESS-AFTER-OFFBOARDING"
     left = book.days_ago(120)
@@ -90,6 +93,7 @@ def offboarding(book: PlantBook) -> None:
     )
 
 
+@plants("ACCESS-EXPORT-UNJUSTIFIED")
 def exports(book: PlantBook) -> None:
     rule = "ACCESS-EXPORT-UNJUSTIFIED"
     finance = _staff(book, "finance")
@@ -105,6 +109,7 @@ def exports(book: PlantBook) -> None:
     )
 
 
+@plants("ACCESS-UNTRAINED")
 def training(book: PlantBook) -> None:
     rule = "ACCESS-UNTRAINED"
     limit = instant(book.timeline.training_cutoff)
@@ -131,11 +136,3 @@ def training(book: PlantBook) -> None:
     idle = _staff(book, "engineering", since_days=2000, trained=None)
     _access(book, idle, "web_events", book.days_ago(400))
     book.near_miss(rule, str(idle["staff_id"]), "untrained but no access in the last 365 days")
-
-
-def plant(book: PlantBook) -> None:
-    """Every staff-access plant."""
-    roles(book)
-    offboarding(book)
-    exports(book)
-    training(book)

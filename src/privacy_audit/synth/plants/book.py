@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from privacy_audit.policy import Policy
 from privacy_audit.synth import schemas
+from privacy_audit.synth.background import Anchors
 from privacy_audit.synth.policies import PolicyVersion, in_force
 from privacy_audit.synth.pools import COUNTRIES, Pools
 from privacy_audit.synth.timeline import Timeline
@@ -65,6 +66,7 @@ class PlantBook:
         pools: Pools,
         next_ids: dict[str, int],
         rng: np.random.Generator,
+        anchors: Anchors,
     ) -> None:
         self.timeline = timeline
         self.policy: Policy = timeline.policy
@@ -73,6 +75,7 @@ class PlantBook:
         self.current = in_force(versions, timeline.now)
         self.pools = pools
         self.rng = rng
+        self.anchors = anchors  # background records some plants attach to
         self.rows: dict[str, list[Row]] = defaultdict(list)
         self.truth: set[tuple[str, str]] = set()
         self.near: list[tuple[str, str, str]] = []
@@ -209,9 +212,7 @@ class PlantBook:
     # -- commerce and support --------------------------------------------------------------------
     def retention_end(self, country: str, order_date: date) -> datetime:
         """order_date + order_retention_years of the partner's country (midnight)."""
-        years = self.policy.order_retention_years.by_country.get(
-            country, self.policy.order_retention_years.default
-        )
+        years = self.policy.order_retention_years.years_for(country)
         return midnight(order_date) + relativedelta(years=years)
 
     def order(

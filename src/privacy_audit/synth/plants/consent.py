@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from privacy_audit.synth.plants.book import PlantBook, Row
+from privacy_audit.synth.plants.registry import plants
 
 SECOND = timedelta(seconds=1)
 
@@ -19,7 +20,9 @@ def _prefer(book: PlantBook, contact: Row, topic: str, opted_in: bool, at: datet
     )
 
 
+@plants("CONSENT-OPTOUT-IGNORED", "CONSENT-NO-UNSUBSCRIBE")
 def mail(book: PlantBook) -> None:
+    """Both email rules at once: the same contacts' sends break one, the other or both."""
     ignored, unsubscribe = "CONSENT-OPTOUT-IGNORED", "CONSENT-NO-UNSUBSCRIBE"
     de = book.partner("DE", created=book.years_ago(5))
     people = [book.person(de) for _ in range(7)]
@@ -102,6 +105,7 @@ def mail(book: PlantBook) -> None:
     book.near_miss(unsubscribe, notice["send_id"], "policy notices need no unsubscribe link")
 
 
+@plants("CONSENT-TRACKING")
 def tracking(book: PlantBook) -> None:
     rule = "CONSENT-TRACKING"
     start = book.days_ago(25, hour=14)
@@ -162,9 +166,3 @@ def tracking(book: PlantBook) -> None:
 
     s, t = book.new_id("sessions"), book.years_ago(3)
     book.violation(rule, book.event(s, t, "analytics")["event_id"])
-
-
-def plant(book: PlantBook) -> None:
-    """Every consent plant."""
-    mail(book)
-    tracking(book)

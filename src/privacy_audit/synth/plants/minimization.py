@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from privacy_audit.synth import schemas
-from privacy_audit.synth.background import Anchors
 from privacy_audit.synth.plants.book import PlantBook, midnight
+from privacy_audit.synth.plants.registry import plants
 
 
 def luhn(partial: str) -> str:
@@ -20,6 +20,7 @@ def luhn(partial: str) -> str:
     return partial + str((10 - total % 10) % 10)
 
 
+@plants("MIN-UNDECLARED-COLUMN")
 def undeclared_columns(book: PlantBook) -> None:
     for table, extra in schemas.UNDECLARED.items():
         for column in extra:
@@ -31,7 +32,8 @@ def undeclared_columns(book: PlantBook) -> None:
             )
 
 
-def card_numbers(book: PlantBook, anchors: Anchors) -> None:
+@plants("MIN-CARD-NUMBER")
+def card_numbers(book: PlantBook) -> None:
     rule = "MIN-CARD-NUMBER"
     stored = (
         "4111111111111111",
@@ -45,7 +47,7 @@ def card_numbers(book: PlantBook, anchors: Anchors) -> None:
     for i, number in enumerate(stored + masked):
         row = book.add(
             "payments",
-            order_id=anchors.order_ids[i],
+            order_id=book.anchors.order_ids[i],
             method="card",
             card_last4=number[-4:],
             card_number=number,
@@ -58,7 +60,8 @@ def card_numbers(book: PlantBook, anchors: Anchors) -> None:
             book.near_miss(rule, row["payment_id"], "masked card number: at most the last four digits")
 
 
-def cards_in_text(book: PlantBook, anchors: Anchors) -> None:
+@plants("MIN-CARD-IN-TEXT")
+def cards_in_text(book: PlantBook) -> None:
     rule = "MIN-CARD-IN-TEXT"
     gb = book.partner("GB", created=book.years_ago(3))
     writer = book.person(gb)
@@ -77,7 +80,7 @@ def cards_in_text(book: PlantBook, anchors: Anchors) -> None:
         contact = writer if i < 4 and i % 2 == 0 else None
         row = book.ticket(gb, contact, at, closed=at + timedelta(days=1), **text)
         if i >= 4:
-            row["account_id"] = anchors.account_ids[i]
+            row["account_id"] = book.anchors.account_ids[i]
         book.violation(rule, row["ticket_id"])
     safe = (
         ("Card 4111 1111 1111 1112 was declined, can you retry?", "16 digits that fail the Luhn checksum"),
@@ -95,6 +98,7 @@ def cards_in_text(book: PlantBook, anchors: Anchors) -> None:
         )
 
 
+@plants("SEC-PASSWORD-STORAGE")
 def passwords(book: PlantBook) -> None:
     rule = "SEC-PASSWORD-STORAGE"
     de = book.partner("DE", created=book.years_ago(6))
@@ -122,6 +126,7 @@ def passwords(book: PlantBook) -> None:
     book.near_miss(rule, sso["contact_id"], "no password at all (single sign-on)")
 
 
+@plants("CHILD-MINOR")
 def minors(book: PlantBook) -> None:
     rule = "CHILD-MINOR"
     age = book.policy.minimum_age
@@ -151,12 +156,3 @@ def minors(book: PlantBook) -> None:
             book.violation(rule, contact["contact_id"])
         else:
             book.near_miss(rule, contact["contact_id"], f"exactly {age} on the day the login was created")
-
-
-def plant(book: PlantBook, anchors: Anchors) -> None:
-    """Every minimization and security plant."""
-    undeclared_columns(book)
-    card_numbers(book, anchors)
-    cards_in_text(book, anchors)
-    passwords(book)
-    minors(book)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from privacy_audit.synth.plants.book import PlantBook, instant
+from privacy_audit.synth.plants.registry import plants
 
 SECOND = timedelta(seconds=1)
 
 
+@plants("NOTICE-SHORT")
 def short(book: PlantBook) -> None:
     for v in book.versions:
         if v.short:
@@ -17,6 +19,7 @@ def short(book: PlantBook) -> None:
             book.near_miss("NOTICE-SHORT", v.version, v.note.removeprefix("near:"))
 
 
+@plants("NOTICE-NOT-SENT")
 def not_sent(book: PlantBook) -> None:
     rule = "NOTICE-NOT-SENT"
     v = book.current
@@ -66,9 +69,3 @@ def not_sent(book: PlantBook) -> None:
     book.near_miss(
         rule, f"{waiting['contact_id']}|{upcoming.version}", "version published but not yet in effect"
     )
-
-
-def plant(book: PlantBook) -> None:
-    """Every notice plant."""
-    short(book)
-    not_sent(book)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from privacy_audit.rules.binding import cutoff
 from privacy_audit.synth.plants.book import PlantBook, instant
+from privacy_audit.synth.plants.registry import plants
 
 SECOND = timedelta(seconds=1)
 
 
 def _order_cutoff(book: PlantBook, country: str) -> date:
     """The first order date whose retention plus grace has not passed at as_of."""
-    years = book.policy.order_retention_years.by_country.get(
-        country, book.policy.order_retention_years.default
-    )
-    return cutoff(book.now, [("years", years), ("days", book.policy.deletion_grace_days)]).date()
+    return book.policy.order_cutoff(book.now, country).date()
 
 
 def _leap_day(book: PlantBook, years: int) -> date:
@@ -28,6 +25,7 @@ def _leap_day(book: PlantBook, years: int) -> date:
     return date(year, 2, 29)
 
 
+@plants("RET-ORDER-OVERDUE")
 def order_overdue(book: PlantBook) -> None:
     rule = "RET-ORDER-OVERDUE"
     gb = book.partner("GB", created=book.years_ago(8))
@@ -87,6 +85,7 @@ def order_overdue(book: PlantBook) -> None:
     book.near_miss(rule, kept["order_id"], "legal hold placed exactly at as_of is active at as_of")
 
 
+@plants("RET-ORDER-PREMATURE")
 def order_premature(book: PlantBook) -> None:
     rule = "RET-ORDER-PREMATURE"
     fr = book.partner("FR", created=book.years_ago(6))
@@ -154,6 +153,7 @@ def order_premature(book: PlantBook) -> None:
     )
 
 
+@plants("RET-TICKET-OVERDUE")
 def ticket_overdue(book: PlantBook) -> None:
     rule = "RET-TICKET-OVERDUE"
     limit = instant(book.timeline.ticket_cutoff)
@@ -205,6 +205,7 @@ def ticket_overdue(book: PlantBook) -> None:
     book.near_miss(rule, kept["ticket_id"], "old ticket of an account under an active legal hold")
 
 
+@plants("RET-INACTIVE-ACCOUNT")
 def inactive_account(book: PlantBook) -> None:
     rule = "RET-INACTIVE-ACCOUNT"
     limit = instant(book.timeline.inactive_cutoff)
@@ -253,6 +254,7 @@ def inactive_account(book: PlantBook) -> None:
     book.near_miss(rule, ordering.id, "no login for six years but an order last year")
 
 
+@plants("RET-USAGE-OVERDUE")
 def usage_overdue(book: PlantBook) -> None:
     rule = "RET-USAGE-OVERDUE"
     limit = instant(book.timeline.usage_cutoff)
@@ -289,6 +291,7 @@ def usage_overdue(book: PlantBook) -> None:
     book.near_miss(rule, gone["event_id"], "old web event already erased")
 
 
+@plants("ANON-INCOMPLETE")
 def anon_incomplete(book: PlantBook) -> None:
     rule = "ANON-INCOMPLETE"
     closed = book.partner("GB", created=book.years_ago(9), status="closed", closed_at=book.years_ago(2))
@@ -351,6 +354,7 @@ def anon_incomplete(book: PlantBook) -> None:
     book.near_miss(rule, quiet.id, "account erased without an anonymized_at: not a broken erasure")
 
 
+@plants("LEGAL-HOLD-BREACH")
 def legal_hold_breach(book: PlantBook) -> None:
     rule = "LEGAL-HOLD-BREACH"
     us = book.partner("US", created=book.years_ago(12))
@@ -400,17 +404,3 @@ def legal_hold_breach(book: PlantBook) -> None:
     book.near_miss(rule, edge["order_id"], "order erased exactly at the hold's release")
     before = book.order(au, au_buyer, day, erased_at=au_placed - SECOND)
     book.near_miss(rule, before["order_id"], "order erased one second before the hold was placed")
-
-
-def plant(book: PlantBook) -> None:
-    """Every retention and deletion plant."""
-    for family in (
-        order_overdue,
-        order_premature,
-        ticket_overdue,
-        inactive_account,
-        usage_overdue,
-        anon_incomplete,
-        legal_hold_breach,
-    ):
-        family(book)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from privacy_audit.synth.background import Anchors
 from privacy_audit.synth.plants.book import Partner, PlantBook, Row
+from privacy_audit.synth.plants.registry import plants
 
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
@@ -31,11 +31,12 @@ def _tax_exception(
     )
 
 
-def late(book: PlantBook, anchors: Anchors) -> None:
+@plants("RIGHTS-LATE")
+def late(book: PlantBook) -> None:
     rule = "RIGHTS-LATE"
     limit = timedelta(days=book.policy.request_response_days)
     extended = timedelta(days=book.policy.request_extended_days)
-    people = iter(anchors.contact_ids)
+    people = iter(book.anchors.contact_ids)
 
     def ask(kind: str, received: datetime, **fields: object) -> str:
         contact = {"contact_id": next(people)}
@@ -76,9 +77,10 @@ def late(book: PlantBook, anchors: Anchors) -> None:
     book.violation(rule, ask("portability", r, completed_at=r + 120 * DAY))
 
 
-def unverified(book: PlantBook, anchors: Anchors) -> None:
+@plants("RIGHTS-UNVERIFIED")
+def unverified(book: PlantBook) -> None:
     rule = "RIGHTS-UNVERIFIED"
-    people = iter(anchors.contact_ids[40:])
+    people = iter(book.anchors.contact_ids[40:])
     r = book.days_ago(150)
 
     def ask(kind: str, **fields: object) -> str:
@@ -123,6 +125,7 @@ def _deletion(book: PlantBook, country: str) -> tuple[Partner, Row, Row, datetim
     return partner, person, request, completed
 
 
+@plants("RIGHTS-ERASURE-INCOMPLETE")
 def erasure_incomplete(book: PlantBook) -> None:
     rule = "RIGHTS-ERASURE-INCOMPLETE"
     partner = book.partner("GB", created=book.years_ago(5))
@@ -183,6 +186,7 @@ def erasure_incomplete(book: PlantBook) -> None:
     book.near_miss(rule, refused["request_id"], "rejected deletion request")
 
 
+@plants("RIGHTS-RETENTION-UNNOTIFIED")
 def retention_unnotified(book: PlantBook) -> None:
     rule = "RIGHTS-RETENTION-UNNOTIFIED"
     for country, reason in (
@@ -226,11 +230,3 @@ def retention_unnotified(book: PlantBook) -> None:
         notified_at=done,
     )
     book.near_miss(rule, row["exception_id"], "notified at the instant the request was completed")
-
-
-def plant(book: PlantBook, anchors: Anchors) -> None:
-    """Every rights-request plant."""
-    late(book, anchors)
-    unverified(book, anchors)
-    erasure_incomplete(book)
-    retention_unnotified(book)

@@ -1,14 +1,17 @@
-"""Cut-offs must agree with DuckDB's calendar arithmetic at every day, month ends included."""
+"""The policy model's derived numbers: cut-offs agree with DuckDB's calendar arithmetic at every
+day, month ends included, and "retention years for a country" has one answer everywhere."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 import duckdb
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy_audit.rules.binding import cutoff
+from privacy_audit.policy import OrderRetention, cutoff, load_policy
+from privacy_audit.synth.timeline import Timeline
 
 
 def test_month_end_example_from_rules_md() -> None:
@@ -46,3 +49,27 @@ def test_steps_are_applied_in_order() -> None:
     # whereas + 4y would give 2024-02-29 + 30d = 2024-03-30, not yet due.
     assert cutoff(datetime(2024, 3, 30), [("years", 3), ("years", 1), ("days", 30)]) == datetime(2020, 3, 1)
     assert cutoff(datetime(2024, 3, 30), [("years", 4), ("days", 30)]) == datetime(2020, 2, 29)
+
+
+def test_years_for_a_country_falls_back_to_the_default() -> None:
+    retention = OrderRetention(default=7, by_country={"GB": 6, "DE": 10})
+    assert [retention.years_for(c) for c in ("GB", "DE", "IT", None)] == [6, 10, 7, 7]
+    assert retention.shortest == 6
+    assert OrderRetention(default=7, by_country={}).shortest == 7
+
+
+def test_order_cutoff_is_the_countrys_years_plus_grace() -> None:
+    policy, _ = load_policy()
+    # Default policy: GB keeps orders 6 years, then 30 days of grace; Italy takes the default 7.
+    assert policy.order_cutoff(date(2026, 6, 1), "GB") == datetime(2020, 5, 2)
+    assert policy.order_cutoff(date(2026, 6, 1), "IT") == datetime(2019, 5, 2)
+    assert policy.order_cutoff_latest(date(2026, 6, 1)) == policy.order_cutoff(date(2026, 6, 1), "AU")
+
+
+def test_the_generator_asks_the_policy_for_retention_years() -> None:
+    policy, _ = load_policy()
+    countries = np.array(["DE", "IT", "GB", "DE", "AU"])
+    years = Timeline(date(2026, 11, 1), policy).retention_years(countries)
+    assert (
+        years.tolist() == [policy.order_retention_years.years_for(c) for c in countries] == [10, 7, 6, 10, 5]
+    )
