@@ -1,4 +1,4 @@
-"""The ``privacy-audit`` command line: audit · subject · rules · generate · report.
+"""The ``privacy-audit`` command line: audit · check · snapshot · subject · rules · generate · report.
 
 Every command turns bad input into one clear line on stderr and exit status 2; nothing below
 the CLI prints or exits.
@@ -315,6 +315,34 @@ def subject(
     else:
         out.print(f"{subject_id}: {held}", highlight=False, soft_wrap=True)
     out.print(f"subject.json and erasure-plan.csv written to {run.out}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def snapshot(
+    source: Annotated[
+        str, typer.Argument(metavar="SOURCE", help="The database: postgresql://user@host:port/database.")
+    ],
+    mapping: Annotated[Path, MAPPING_OPTION],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where the <table>.parquet files and snapshot.json go.")
+    ],
+) -> None:
+    """Export a PostgreSQL database at one instant as a contract export (the nightly export job)."""
+    from privacy_audit.sources.mapping import load_mapping
+    from privacy_audit.sources.snapshot import take_snapshot
+
+    try:
+        record = take_snapshot(source, load_mapping(mapping), out_dir)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    tables = record["tables"]
+    assert isinstance(tables, dict)
+    rows = sum(t["rows"] for t in tables.values())
+    out.print(
+        f"{len(tables)} tables, {rows:,} rows as of {record['snapshot_at']} written to {out_dir}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("rules")
