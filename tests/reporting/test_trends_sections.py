@@ -154,3 +154,16 @@ def test_the_notebook_calls_every_section(tmp_path: Path) -> None:
     path = Path(__file__).resolve().parents[2] / "notebooks" / "trends_report.ipynb"
     calls = [c.source for c in nbformat.read(path, as_version=4).cells]
     assert "trends_report.breakdown(pub)" in calls
+
+
+def test_with_several_currencies_the_monthly_table_has_a_revenue_column_per_published_currency(
+    cut: TrendPublication,
+) -> None:
+    rows = cut.table.to_pylist()
+    eur = [{**r, "measure": "revenue_eur"} for r in rows if r["measure"] == "revenue"]
+    usd = [{**r, "measure": "revenue_usd", "status": "suppressed", "value": None} for r in eur]
+    other = [r for r in rows if r["measure"] != "revenue"]
+    table = pa.Table.from_pylist(other + eur + usd, schema=cut.table.schema)
+    section = trends_report.sales(dataclasses.replace(cut, disclosed=Disclosed(table, cut.counts))).html
+    assert _tables(section)[0][0] == ["month", "orders", "units", "revenue EUR"]
+    assert "revenue is published in USD: too few partners" in section
