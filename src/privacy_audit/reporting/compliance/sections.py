@@ -9,6 +9,7 @@ value is read from the export beyond counts for the charts.
 from __future__ import annotations
 
 import pyarrow.compute as pc
+import re
 
 from privacy_audit.audit import RuleResult
 from privacy_audit.lifecycle import EXPIRING_DAYS, Waiver
@@ -16,6 +17,7 @@ from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
 from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
 from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance.promises import promise_of, quote
 from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import Severity
 
@@ -30,7 +32,7 @@ AGE_COLOURS = [
 
 
 def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _change(now: int, before: int) -> str:
@@ -219,15 +221,82 @@ def waivers(run: ComplianceRun) -> Section:
 
 
 def _promise(run: ComplianceRun, number: str) -> str:
+def _n(value: int) -> str:
+    """A count with thousands separators."""
+    return f"{value:,}"
+
+
+def anchor(rule_id: str) -> str:
+    """The id of a rule's section, the target of its row in the rules table."""
+    return "rule-" + re.sub(r"[^A-Za-z0-9-]", "-", rule_id)
+
+
+def _promise(run: ComplianceRun, result: RuleResult) -> str:
+    """The bullet or sentence the rule checks, the full section one click away."""
+    number, phrase = promise_of(result.rule.id, result.rule.clauses)
     clause = run.text.get(number)
     if clause is None:
         return tag("blockquote", f"§{esc(number)} is not a section of {esc(run.text.source)}.", "pa-quote")
-    words = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+    words = quote(clause, phrase)
+    full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+    heading = f"§{esc(clause.number)} {esc(clause.title)}"
     return tag(
         "blockquote",
-        tag("p", tag("strong", f"§{esc(clause.number)} {esc(clause.title)}")) + words,
+        tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")),
         "pa-quote",
+    ) + tag("details", tag("summary", f"The whole of {heading}") + full)
+
+
+def rules_table(run: ComplianceRun) -> Section:
+    """Every rule in one table, worst status first, each failing rule linked to its section."""
+    order = {"fail": 0, "error": 1, "pass": 2, "skipped": 3}
+    results = sorted(
+        run.result.results, key=lambda r: (order.get(r.status, 4), -Severity(r.rule.severity).rank, r.rule.id)
     )
+    rows = "".join(
+        tag(
+            "tr",
+            tag("td", tag_link(r), "pa-mono")
+            + tag("td", esc(r.rule.clause))
+            + tag("td", severity_badge(r.rule.severity.value))
+            + tag("td", esc(r.status))
+            + tag("td", _n(r.violations), "pa-num")
+            + tag("td", _n(r.checked), "pa-num"),
+        )
+        for r in results
+    )
+    head = "".join(
+        tag("th", h, "pa-num" if i > 3 else None)
+        for i, h in enumerate(["rule", "clause", "severity", "status", "findings", "records checked"])
+    )
+    contents = tag(
+        "ul",
+        "".join(
+            tag("li", f'<a href="#{target}">{label}</a>')
+            for target, label in [
+                ("rules", "Rules"),
+                ("ages", "Records by age"),
+                ("responses", "Rights requests"),
+                ("trend", "Findings over time"),
+                ("failing", "Failing rules"),
+                ("manifest", "Run manifest"),
+            ]
+        ),
+        "pa-toc",
+    )
+    return Section().add(
+        tag("h2", "Contents")
+        + contents
+        + '<h2 id="rules">Rules</h2>'
+        + f'<div class="pa-scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def tag_link(result: RuleResult) -> str:
+    """A failing rule's id as a link to its section; the others as plain text."""
+    if result.status != "fail":
+        return esc(result.rule.id)
+    return f'<a href="#{anchor(result.rule.id)}">{esc(result.rule.id)}</a>'
 
 
 def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
@@ -237,17 +306,15 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
     columns = ["table_name", "record_id", "subject_id", "change", "first_seen"]
     evidence = found.slice(0, sample).select(columns).to_pylist()
     n = counts.open
-    shown = f"the first {len(evidence)} of {n} open" if n > len(evidence) else f"all {n} open"
+    shown = f"the first {len(evidence):,} of {n:,} open" if n > len(evidence) else f"all {n:,} open"
     waived = f" ({counts.waived} more waived)" if counts.waived else ""
     return tag(
         "div",
-        tag(
-            "h3",
-            f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'open finding')}{esc(waived)} "
-            f"of {_plural(result.checked, 'record')} checked",
-        )
+        f'<h3 id="{anchor(rule.id)}">'
+        f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'open finding')}{esc(waived)} "
+        f"of {_plural(result.checked, 'record')} checked</h3>"
         + tag("p", tag("strong", "The promise"))
-        + "".join(_promise(run, c) for c in rule.clauses)
+        + _promise(run, result)
         + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
@@ -265,7 +332,7 @@ def failing_rules(run: ComplianceRun, sample: int = 10) -> Section:
         (r for r in run.result.results if run.result.lifecycle.counts_of(r.rule.id).open),
         key=lambda r: (-Severity(r.rule.severity).rank, r.rule.id),
     )
-    section = Section().add(tag("h2", f"Failing rules ({len(failing)})"))
+    section = Section().add(f'<h2 id="failing">Failing rules ({len(failing)})</h2>')
     if not failing:
         return section.add(tag("p", "No rule has open findings.", "pa-muted"))
     for result in failing:
@@ -317,7 +384,7 @@ def retention_ages(run: ComplianceRun) -> Section:
     return (
         Section()
         .add(
-            tag("h2", "Records by age against their retention limit")
+            '<h2 id="ages">Records by age against their retention limit</h2>'
             + tag(
                 "p",
                 "Red: records that still hold personal data past their own limit (an order's is its "
@@ -349,7 +416,7 @@ def response_times(run: ComplianceRun) -> Section:
     return (
         Section()
         .add(
-            tag("h2", "Rights requests: response times")
+            '<h2 id="responses">Rights requests: response times</h2>'
             + tag(
                 "p",
                 f"{int(days['n'].sum())} requests; the longer limit applies only when the extension was notified in time.",
@@ -365,7 +432,7 @@ def response_times(run: ComplianceRun) -> Section:
 
 def severity_trend(run: ComplianceRun) -> Section:
     """Findings by severity over the previous runs and this one (only when history exists)."""
-    section = Section().add(tag("h2", "Findings by severity over time"))
+    section = Section().add('<h2 id="trend">Findings by severity over time</h2>')
     if not run.history:
         return section.add(tag("p", "No previous runs were given (previous): no trend yet.", "pa-muted"))
     runs = [(s["as_of"], s["totals"].get("by_severity", {})) for s in [*run.history, run.summary]]
@@ -402,7 +469,7 @@ def manifest(run: ComplianceRun) -> Section:
         ("signed", signed),
     ]
     return Section().add(
-        tag("h2", "Run manifest")
+        '<h2 id="manifest">Run manifest</h2>'
         + table(["item", "value"], rows, text_class="pa-mono")
         + tag(
             "p",
