@@ -8,8 +8,9 @@ value is read from the export beyond counts for the charts.
 
 from __future__ import annotations
 
-import pyarrow.compute as pc
 import re
+
+import pyarrow.compute as pc
 
 from privacy_audit.audit import RuleResult
 from privacy_audit.lifecycle import EXPIRING_DAYS, Waiver
@@ -220,7 +221,6 @@ def waivers(run: ComplianceRun) -> Section:
     return section
 
 
-def _promise(run: ComplianceRun, number: str) -> str:
 def _n(value: int) -> str:
     """A count with thousands separators."""
     return f"{value:,}"
