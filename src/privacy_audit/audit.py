@@ -12,9 +12,11 @@ import pyarrow as pa
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import EngineError
+from privacy_audit.errors import InputError
 from privacy_audit.export import Export, open_export
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
+from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.rules import REGISTRY, Rule, Status
 from privacy_audit.rules.params import bind
 
@@ -49,6 +51,7 @@ class AuditResult:
     started_at: datetime
     finished_at: datetime
     results: list[RuleResult]
+    text: PolicyText  # the policy text whose sections the findings cite
 
     def findings(self) -> pa.Table:
         return pa.concat_tables([FINDINGS_SCHEMA.empty_table()] + [r.findings for r in self.results])
@@ -73,6 +76,7 @@ def run_audit(
     as_of: date,
     *,
     policy_file: Path | None = None,
+    policy_text: Path | None = None,
     rules: list[Rule] | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
@@ -80,6 +84,14 @@ def run_audit(
     """Validate the export, then run each rule; raises ``InputError`` for unusable input."""
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
+    unknown = sorted(set(policy.clauses) - set(REGISTRY))
+    if unknown:
+        raise InputError(
+            str(policy_file or "default_policy.yaml"),
+            key=f"clauses.{unknown[0]}",
+            expected="a rule id of the catalogue",
+        )
+    text = load_policy_text(policy_text)
     engine = engine or make_engine()
     export = open_export(export_dir, engine)
     registered: set[str] = set()
@@ -91,7 +103,7 @@ def run_audit(
         for name in bound.tables.keys() - registered:
             engine.register(name, bound.tables[name])
             registered.add(name)
-        result = run_rule(engine, export, rule, bound.values)
+        result = run_rule(engine, export, rule, bound.values, clause=", ".join(rule.sections(policy)))
         results.append(result)
         if progress:
             progress(rule, result)
@@ -106,11 +118,17 @@ def run_audit(
         started_at=started,
         finished_at=datetime.now(UTC),
         results=results,
+        text=text,
     )
 
 
-def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, object]) -> RuleResult:
-    """One rule: skipped when a table it needs is absent, error when its query fails."""
+def run_rule(
+    engine: Engine, export: Export, rule: Rule, params: dict[str, object], clause: str | None = None
+) -> RuleResult:
+    """One rule: skipped when a table it needs is absent, error when its query fails.
+
+    ``clause`` is the sections its findings cite (by default the rule's declared ones).
+    """
     missing = [t for t in rule.tables if not export.has(t)]
     if missing:
         return RuleResult(
@@ -122,7 +140,7 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
         return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
-    found = findings_table(rule, rows)
+    found = findings_table(rule, rows, clause)
     return RuleResult(
         rule,
         Status.failed if found.num_rows else Status.passed,

@@ -84,6 +84,12 @@ def audit(
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     fail_on: Annotated[
         Severity | None,
         typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
@@ -161,7 +167,13 @@ def audit(
         check_output_dir(out_dir, export_dir)
         with RuleProgress(len(selected), err) as progress:
             result = run_audit(
-                export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
+                export_dir,
+                day,
+                policy_file=policy,
+                policy_text=policy_text,
+                rules=selected,
+                engine=engine,
+                progress=progress.update,
             )
         with atomic_directory(out_dir) as tmp:
             write_outputs(result, tmp)
@@ -290,6 +302,12 @@ def report_compliance(
         Path, typer.Option("--out", help="Gets compliance.html, the executed notebook, findings, summary.")
     ],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     previous: Annotated[
         Path | None,
         typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
@@ -304,6 +322,7 @@ def report_compliance(
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.findings import check_output_dir
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+    from privacy_audit.reporting.compliance.policy_text import load_policy_text
     from privacy_audit.reporting.compliance.run import parameters
 
     day = parse_day(as_of)
@@ -312,6 +331,7 @@ def report_compliance(
             export_dir=export_dir,
             as_of=day,
             policy=policy or "",
+            policy_text=policy_text or "",
             out_dir=out_dir,
             previous_summary=previous or "",
             sign_key=sign_key or "",
@@ -319,6 +339,7 @@ def report_compliance(
         check_output_dir(params.out_dir, params.export_dir)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
+        load_policy_text(params.policy_text)  # so is an unusable policy text
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)

@@ -20,7 +20,7 @@ from privacy_audit.errors import InputError
 from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
-from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
+from privacy_audit.reporting.compliance.policy_text import PolicyText
 
 
 class ComplianceParameters(BaseModel):
@@ -31,11 +31,12 @@ class ComplianceParameters(BaseModel):
     export_dir: DirectoryPath
     as_of: date
     policy: FilePath | None = None
+    policy_text: FilePath | None = None
     out_dir: Path
     previous_summary: Path | None = None
     sign_key: FilePath | None = None
 
-    @field_validator("policy", "previous_summary", "sign_key", mode="before")
+    @field_validator("policy", "policy_text", "previous_summary", "sign_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -54,7 +55,7 @@ class ComplianceParameters(BaseModel):
             raise ValueError("path does not point to a summary.json file or a directory of runs")
         return value
 
-    @field_validator("export_dir", "policy", "out_dir", "previous_summary", "sign_key")
+    @field_validator("export_dir", "policy", "policy_text", "out_dir", "previous_summary", "sign_key")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -100,13 +101,20 @@ def parameters(**values: object) -> ComplianceParameters:
 
 
 def prepare(
-    export_dir: str, as_of: str, policy: str, out_dir: str, previous_summary: str = "", sign_key: str = ""
+    export_dir: str,
+    as_of: str,
+    policy: str,
+    out_dir: str,
+    previous_summary: str = "",
+    sign_key: str = "",
+    policy_text: str = "",
 ) -> ComplianceRun:
     """Run the audit, write findings, summary and attestation into ``out_dir``, load history."""
     params = parameters(
         export_dir=export_dir,
         as_of=as_of,
         policy=policy,
+        policy_text=policy_text,
         out_dir=out_dir,
         previous_summary=previous_summary,
         sign_key=sign_key,
@@ -114,7 +122,13 @@ def prepare(
     check_output_dir(params.out_dir, params.export_dir)
     signer = load_signer(params.sign_key) if params.sign_key else None
     engine = make_engine()
-    result = run_audit(params.export_dir, params.as_of, policy_file=params.policy, engine=engine)
+    result = run_audit(
+        params.export_dir,
+        params.as_of,
+        policy_file=params.policy,
+        policy_text=params.policy_text,
+        engine=engine,
+    )
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
     signature = write_evidence(result, params.out_dir, signer=signer)
@@ -122,7 +136,7 @@ def prepare(
         result,
         summary(result),
         load_history(params.previous_summary, params.as_of),
-        load_policy_text(),
+        result.text,
         engine,
         signature,
     )

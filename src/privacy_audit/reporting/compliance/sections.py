@@ -13,8 +13,9 @@ from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
 from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, with_code
 from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
 from privacy_audit.reporting.compliance.run import ComplianceRun
-from privacy_audit.rules import Severity
+from privacy_audit.rules import REGISTRY, Severity
 
 STATUSES = ("pass", "fail", "skipped", "error")
 AGE_COLOURS = [
@@ -43,6 +44,52 @@ def _change(now: int, before: int) -> str:
     return f"+{delta}" if delta > 0 else ("±0" if delta == 0 else f"−{-delta}")
 
 
+KEPT, BROKEN, SKIPPED, NOT_EVIDENCED = "kept", "broken", "skipped", "not evidenced by the export"
+
+
+def _kept(rules: tuple[str, ...], statuses: dict[str, str]) -> str:
+    """A section's verdict: broken if a rule failed, kept only if every rule ran and passed."""
+    if not rules:
+        return NOT_EVIDENCED
+    got = [statuses.get(r, "not run") for r in rules]
+    if "fail" in got:
+        return BROKEN
+    return KEPT if all(g == "pass" for g in got) else SKIPPED
+
+
+def coverage(run: ComplianceRun) -> Section:
+    """The report's opening: every section of the policy text, its rules and its verdict.
+
+    An audit is only as honest as its scope: a section no export can evidence says so and why,
+    and a rule citing a section the policy text lacks is listed, never quoted from elsewhere.
+    """
+    policy, statuses = run.result.policy, {r.rule.id: r.status.value for r in run.result.results}
+    rows, verdicts = [], []
+    for s in scope(run.text, policy, REGISTRY.values()):
+        verdicts.append(_kept(s.rules, statuses))
+        checked_by = ", ".join(f"{r} ({statuses.get(r, 'not run')})" for r in s.rules) or "—"
+        rows.append((f"§{s.section} {s.title}", checked_by, verdicts[-1], s.not_evidenced))
+    counts = " · ".join(f"{verdicts.count(v)} {v}" for v in (KEPT, BROKEN, SKIPPED, NOT_EVIDENCED))
+    section = Section().add(
+        tag("h1", "Privacy compliance report")
+        + tag(
+            "p",
+            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}"
+            f" · policy text {esc(run.text.source)}",
+        )
+        + tag("h2", "Scope: every section of the policy")
+        + tag("p", esc(f"{len(rows)} sections: {counts}"))
+        + table(["section", "checked by (status)", "verdict", "not evidenced by the export"], rows)
+    )
+    missing = [(r.id, ", ".join(not_found(run.text, policy, r))) for r in REGISTRY.values()]
+    missing = [(rule, f"§{sections}: {NOT_FOUND}") for rule, sections in missing if sections]
+    if missing:
+        section.add(
+            tag("h3", "Rules citing a section the policy text lacks") + table(["rule", "section"], missing)
+        )
+    return section
+
+
 def verdict(run: ComplianceRun) -> Section:
     """The one-screen verdict: rule statuses, findings by severity, change since the last run."""
     totals = run.summary["totals"]
@@ -54,11 +101,7 @@ def verdict(run: ComplianceRun) -> Section:
     else:
         headline, cls = f"All {rules - totals['skipped']} rules that ran passed", "pa-verdict pa-good"
     section = Section().add(
-        tag("h1", "Privacy compliance report")
-        + tag(
-            "p",
-            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}",
-        )
+        tag("h2", "Verdict")
         + tag("div", esc(headline), cls)
         + tag("h3", "Rules")
         + _tiles(
@@ -122,7 +165,7 @@ def _since_previous(run: ComplianceRun) -> str:
 def _promise(run: ComplianceRun, number: str) -> str:
     clause = run.text.get(number)
     if clause is None:
-        return tag("blockquote", f"§{esc(number)} is not a section of {esc(run.text.source)}.", "pa-quote")
+        return tag("blockquote", f"§{esc(number)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
     words = "".join(tag("p", esc(p)) for p in clause.paragraphs)
     return tag(
         "blockquote",
@@ -143,7 +186,7 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
             f"of {_plural(result.checked, 'record')} checked",
         )
         + tag("p", tag("strong", "The promise"))
-        + "".join(_promise(run, c) for c in rule.clauses)
+        + "".join(_promise(run, c) for c in rule.sections(run.result.policy))
         + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
