@@ -1,4 +1,4 @@
-"""The ``privacy-audit`` command line: audit · rules · generate · report.
+"""The ``privacy-audit`` command line: audit · subject · rules · generate · report.
 
 Every command turns bad input into one clear line on stderr and exit status 2; nothing below
 the CLI prints or exits.
@@ -23,6 +23,7 @@ from privacy_audit.errors import InputError
 from privacy_audit.rules import REGISTRY, Severity
 
 if TYPE_CHECKING:
+    from privacy_audit.engine import Engine
     from privacy_audit.reporting.common.runner import TextScanner
     from privacy_audit.reporting.compliance.run import ComplianceParameters
     from privacy_audit.reporting.trends.publish import TrendParameters
@@ -69,6 +70,21 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
             raise fail(f"--spark-conf: expected key=value, got {pair!r}")
         conf[key.strip()] = value
     return conf
+
+
+def start_engine(engine_name: EngineName, options: dict[str, object]) -> Engine:
+    """The chosen engine, or one line and exit 2 when it cannot start with these options."""
+    from privacy_audit.engine import make_engine
+    from privacy_audit.engine.base import EngineError
+
+    try:
+        return make_engine(engine_name.value, **options)
+    except ValueError as exc:
+        raise fail(f"--memory-limit: {exc}") from None
+    except ImportError as exc:
+        raise fail(f"--engine {engine_name}: {exc} (pip install 'privacy-audit[spark]')") from None
+    except EngineError as exc:
+        raise fail(f"--engine {engine_name}: {exc}") from None
 
 
 @app.command()
@@ -128,8 +144,6 @@ def audit(
 ) -> None:
     """Audit one export and write findings.parquet, summary.json and attestation.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
-    from privacy_audit.engine import make_engine
-    from privacy_audit.engine.base import EngineError
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.evidence import parse_formats, write_evidence
     from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
@@ -155,14 +169,7 @@ def audit(
         raise fail("--spark-master and --spark-conf need --engine spark")
     else:
         options["memory_limit"] = memory_limit
-    try:
-        engine = make_engine(engine_name.value, **options)
-    except ValueError as exc:
-        raise fail(f"--memory-limit: {exc}") from None
-    except ImportError as exc:
-        raise fail(f"--engine {engine_name}: {exc} (pip install 'privacy-audit[spark]')") from None
-    except EngineError as exc:
-        raise fail(f"--engine {engine_name}: {exc}") from None
+    engine = start_engine(engine_name, options)
     try:
         check_output_dir(out_dir, export_dir)
         with RuleProgress(len(selected), err) as progress:
@@ -185,6 +192,51 @@ def audit(
         Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
     ):
         raise typer.Exit(1)
+
+
+@app.command()
+def subject(
+    subject_id: Annotated[str, typer.Argument(metavar="ID", help="A contact_id or an account_id.")],
+    export_dir: Annotated[str, typer.Option("--export", help="The export (as for audit).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Date YYYY-MM-DD the deletion request is received.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="A new folder for subject.json and erasure-plan.csv.")
+    ],
+    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    with_values: Annotated[
+        bool, typer.Option("--with-values", help="Also write package/: the data itself, owner-only.")
+    ] = False,
+    engine_name: Annotated[
+        EngineName, typer.Option("--engine", help="duckdb (in-process) or spark (local mode or a cluster).")
+    ] = EngineName.duckdb,
+) -> None:
+    """One person's (or account's) records: access package and erasure plan, identifiers only."""
+    from privacy_audit.subject import run_subject
+    from privacy_audit.subject.documents import LeakFound
+
+    day = parse_day(as_of)
+    try:
+        run = run_subject(
+            subject_id,
+            export_dir,
+            day,
+            out_dir,
+            policy_file=policy,
+            with_values=with_values,
+            engine=start_engine(engine_name, {}),
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    except LeakFound as exc:
+        raise fail(f"nothing written: a document would carry personal data ({exc})", 1) from None
+    held = ", ".join(f"{table} {n}" for table, n in run.held().items())
+    if run.erased:
+        out.print(
+            f"{subject_id} is erased, yet records still refer to it: {held}", highlight=False, soft_wrap=True
+        )
+    else:
+        out.print(f"{subject_id}: {held}", highlight=False, soft_wrap=True)
+    out.print(f"subject.json and erasure-plan.csv written to {run.out}", highlight=False, soft_wrap=True)
 
 
 @app.command("rules")
