@@ -23,7 +23,7 @@ import yaml
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 PositiveInt = Annotated[int, Field(ge=0)]
@@ -194,11 +194,5 @@ def load_policy(path: Path | None = None) -> tuple[Policy, str]:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        what = {
-            "extra_forbidden": "no such key (unknown policy key)",
-            "missing": "this key (every policy key is required)",
-        }.get(err["type"], err["msg"].lower())
-        raise InputError(name, key=key, expected=what) from None
+        raise invalid(exc, file=name) from None
     return policy, hashlib.sha256(raw).hexdigest()

@@ -1,7 +1,8 @@
 """What the audit needs from an engine, and nothing more.
 
-An engine opens export files as views, creates further views from SQL, holds small lookup
-tables built from the policy, and answers queries as Arrow tables. Rules are written in DuckDB's
+An engine creates views from SQL, holds small lookup tables built from the policy, and answers
+queries as Arrow tables. How export files become views is the loader's business
+(``sources/readers.py``), not the engine's. Rules are written in DuckDB's
 SQL dialect with ``$name`` parameters; an engine that speaks another dialect translates them.
 """
 
@@ -9,32 +10,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import pyarrow as pa
 
-from privacy_audit.engine.storage import LocalStorage, Storage, base_name, is_uri
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One file of an export: the table it holds, where it is (a path or URI), and its format."""
-
-    table: str
-    location: str
-    format: str  # "csv" or "parquet"
-
-    @property
-    def name(self) -> str:
-        return base_name(self.location)
+from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
 
 
 class EngineError(Exception):
-    """The engine could not read a file or run a query; ``line`` is the file line when known."""
+    """The engine could not read a file or run a query.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    ``file`` and ``line`` say where, when the engine's own message names them.
+    """
+
+    def __init__(self, message: str, line: int | None = None, file: str | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.file = file
 
 
 class Engine(ABC):
@@ -57,14 +48,6 @@ class Engine(ABC):
         return LocalStorage()
 
     @abstractmethod
-    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
-        """Register ``source`` as ``view`` without copying it.
-
-        For CSV, ``text_columns`` is the header: every column is read as text, so that the
-        contract, not a type sniffer, decides what a value means.
-        """
-
-    @abstractmethod
     def schema(self, view: str) -> list[tuple[str, str]]:
         """The (column, engine type) pairs of a view, in order."""
 
@@ -79,23 +62,6 @@ class Engine(ABC):
     @abstractmethod
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         """Run ``sql`` with ``$name`` parameters bound from ``params``."""
-
-    @abstractmethod
-    def row_number_sql(self, source: SourceFile) -> str:
-        """A SELECT over the raw file that adds a 1-based data-row column ``_row``."""
-
-    def first_row_where(self, source: SourceFile, condition: str) -> int | None:
-        """The 1-based data row of the first record of ``source`` matching ``condition``."""
-        located = self.query(f"SELECT min(_row) AS r FROM ({self.row_number_sql(source)}) WHERE {condition}")
-        return located.column("r")[0].as_py()
-
-    def null_free_columns(self, source: SourceFile) -> set[str]:
-        """Columns the file's own metadata proves hold no NULL (Parquet statistics).
-
-        Validation skips scanning them for NULLs. An engine that cannot read such metadata
-        returns nothing, and every required column is scanned.
-        """
-        return set()
 
     def close(self) -> None:  # noqa: B027 - engines without resources need no close
         """Release the engine's resources."""

@@ -1,7 +1,7 @@
 """Where an export's files live: a local directory, or any storage the engine itself reads.
 
-The loader needs four things of the files beside the engine's reading of them: list the export
-directory, know each file's size, read a CSV header (and, after a parse error, the bad line),
+The loader needs four things of the files beside the engine's reading of them: list a directory
+(the export's, a part-file directory's), know each file's size, read a CSV header (and, after a parse error, the bad line),
 and digest every byte for the manifest. ``LocalStorage`` does them with the file system;
 engines that read remote storage (Spark: HDFS, S3, …) supply a ``Storage`` that does them there.
 """
@@ -23,11 +23,6 @@ def is_uri(location: str) -> bool:
     return bool(_URI.match(location))
 
 
-def base_name(location: str) -> str:
-    """The last segment of a path or URI: the file's name."""
-    return location.rstrip("/").rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True)
 class Entry:
     """One entry of the export directory."""
@@ -36,6 +31,7 @@ class Entry:
     location: str
     is_file: bool
     size: int
+    is_dir: bool = False
 
 
 class Storage(ABC):
@@ -67,7 +63,7 @@ class LocalStorage(Storage):
 
     def entries(self, root: str) -> list[Entry]:
         return [
-            Entry(p.name, str(p), p.is_file(), p.stat().st_size if p.is_file() else 0)
+            Entry(p.name, str(p), p.is_file(), p.stat().st_size if p.is_file() else 0, p.is_dir())
             for p in sorted(Path(root).iterdir())
         ]
 
