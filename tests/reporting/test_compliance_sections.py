@@ -175,7 +175,7 @@ def test_failing_rules_name_a_clause_missing_from_the_policy_text(run: Complianc
     other = tmp_path / "other.txt"
     other.write_text("Other\n1.1 Something\nWords.\n", encoding="utf-8")
     text = compliance.failing_rules(dataclasses.replace(run, text=load_policy_text(other))).html
-    assert f"§6.1 is not a section of {other}" in text
+    assert f"§6.1: section not found in the policy text ({other})" in text
 
 
 def test_measures_count_ages_against_limits(run: ComplianceRun) -> None:

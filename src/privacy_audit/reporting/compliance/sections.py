@@ -18,9 +18,10 @@ from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
 from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
 from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
 from privacy_audit.reporting.compliance.promises import promise_of, quote
 from privacy_audit.reporting.compliance.run import ComplianceRun
-from privacy_audit.rules import Severity
+from privacy_audit.rules import REGISTRY, Severity
 
 STATUSES = ("pass", "fail", "skipped", "error")
 LIFECYCLE = ("open", "waived", "new", "resolved")
@@ -39,6 +40,52 @@ def _plural(n: int, noun: str) -> str:
 def _change(now: int, before: int) -> str:
     delta = now - before
     return f"+{delta}" if delta > 0 else ("±0" if delta == 0 else f"−{-delta}")
+
+
+KEPT, BROKEN, SKIPPED, NOT_EVIDENCED = "kept", "broken", "skipped", "not evidenced by the export"
+
+
+def _kept(rules: tuple[str, ...], statuses: dict[str, str]) -> str:
+    """A section's verdict: broken if a rule failed, kept only if every rule ran and passed."""
+    if not rules:
+        return NOT_EVIDENCED
+    got = [statuses.get(r, "not run") for r in rules]
+    if "fail" in got:
+        return BROKEN
+    return KEPT if all(g == "pass" for g in got) else SKIPPED
+
+
+def coverage(run: ComplianceRun) -> Section:
+    """The report's opening: every section of the policy text, its rules and its verdict.
+
+    An audit is only as honest as its scope: a section no export can evidence says so and why,
+    and a rule citing a section the policy text lacks is listed, never quoted from elsewhere.
+    """
+    policy, statuses = run.result.policy, {r.rule.id: r.status.value for r in run.result.results}
+    rows, verdicts = [], []
+    for s in scope(run.text, policy, REGISTRY.values()):
+        verdicts.append(_kept(s.rules, statuses))
+        checked_by = ", ".join(f"{r} ({statuses.get(r, 'not run')})" for r in s.rules) or "—"
+        rows.append((f"§{s.section} {s.title}", checked_by, verdicts[-1], s.not_evidenced))
+    counts = " · ".join(f"{verdicts.count(v)} {v}" for v in (KEPT, BROKEN, SKIPPED, NOT_EVIDENCED))
+    section = Section().add(
+        tag("h1", "Privacy compliance report")
+        + tag(
+            "p",
+            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}"
+            f" · policy text {esc(run.text.source)}",
+        )
+        + tag("h2", "Scope: every section of the policy")
+        + tag("p", esc(f"{len(rows)} sections: {counts}"))
+        + table(["section", "checked by (status)", "verdict", "not evidenced by the export"], rows)
+    )
+    missing = [(r.id, ", ".join(not_found(run.text, policy, r))) for r in REGISTRY.values()]
+    missing = [(rule, f"§{sections}: {NOT_FOUND}") for rule, sections in missing if sections]
+    if missing:
+        section.add(
+            tag("h3", "Rules citing a section the policy text lacks") + table(["rule", "section"], missing)
+        )
+    return section
 
 
 def _open_rules(run: ComplianceRun) -> int:
@@ -61,11 +108,7 @@ def verdict(run: ComplianceRun) -> Section:
     else:
         headline, cls = f"All {rules - totals['skipped']} rules that ran passed", "pa-verdict pa-good"
     section = Section().add(
-        tag("h1", "Privacy compliance report")
-        + tag(
-            "p",
-            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}",
-        )
+        tag("h2", "Verdict")
         + tag("div", esc(headline), cls)
         + tag("h3", "Rules")
         + tiles([("failed (open findings)", failed), *((s, totals[s]) for s in ("pass", "skipped", "error"))])
@@ -233,10 +276,14 @@ def anchor(rule_id: str) -> str:
 
 def _promise(run: ComplianceRun, result: RuleResult) -> str:
     """The bullet or sentence the rule checks, the full section one click away."""
-    number, phrase = promise_of(result.rule.id, result.rule.clauses)
+    sections = result.rule.sections(run.result.policy)
+    # The declared phrase quotes the bundled text; a rule mapped to other sections quotes them whole.
+    number, phrase = (
+        promise_of(result.rule.id, sections) if sections == result.rule.clauses else (sections[0], "")
+    )
     clause = run.text.get(number)
     if clause is None:
-        return tag("blockquote", f"§{esc(number)} is not a section of {esc(run.text.source)}.", "pa-quote")
+        return tag("blockquote", f"§{esc(number)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
     words = quote(clause, phrase)
     full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
     heading = f"§{esc(clause.number)} {esc(clause.title)}"
