@@ -143,6 +143,12 @@ def audit(
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     fail_on: FailOnOption = None,
     waivers: WaiversOption = None,
     previous: Annotated[
@@ -225,6 +231,7 @@ def audit(
                     export_dir,
                     day,
                     policy_file=policy,
+                    policy_text=policy_text,
                     rules=selected,
                     engine=engine,
                     progress=progress.update,
@@ -494,6 +501,12 @@ def report_compliance(
         Path, typer.Option("--out", help="Gets compliance.html, the executed notebook, findings, summary.")
     ],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -514,6 +527,7 @@ def report_compliance(
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.folder import check_target
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+    from privacy_audit.reporting.compliance.policy_text import load_policy_text
     from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
@@ -522,6 +536,7 @@ def report_compliance(
             export_dir=export_dir,
             as_of=day,
             policy=policy or "",
+            policy_text=policy_text or "",
             out_dir=out_dir,
             previous=previous or "",
             waivers=waivers or "",
@@ -531,6 +546,7 @@ def report_compliance(
         check_earlier_runs(params)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
+        load_policy_text(params.policy_text)  # so is an unusable policy text
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
