@@ -288,6 +288,7 @@ def subject(
         Path, typer.Option("--out", help="A new folder for subject.json and erasure-plan.csv.")
     ],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
     with_values: Annotated[
         bool, typer.Option("--with-values", help="Also write package/: the data itself, owner-only.")
     ] = False,
@@ -296,6 +297,7 @@ def subject(
     ] = EngineName.duckdb,
 ) -> None:
     """One person's (or account's) records: access package and erasure plan, identifiers only."""
+    from privacy_audit.sources.mapping import load_mapping
     from privacy_audit.subject import run_subject
     from privacy_audit.subject.documents import LeakFound
 
@@ -307,6 +309,7 @@ def subject(
             day,
             out_dir,
             policy_file=policy,
+            mapping=load_mapping(mapping) if mapping else None,
             with_values=with_values,
             engine=start_engine(engine_name, {}),
         )
