@@ -329,10 +329,10 @@ def test_an_errored_rule_exits_3_whatever_fail_on_says(
 ) -> None:
     real = privacy_audit.audit.run_rule
 
-    def out_of_memory(engine, export, rule, params):  # type: ignore[no-untyped-def]
+    def out_of_memory(engine, export, rule, params, **kwargs):  # type: ignore[no-untyped-def]
         if rule.id == "CHILD-MINOR":
             return RuleResult(rule, "error", reason="Out of Memory Error")
-        return real(engine, export, rule, params)
+        return real(engine, export, rule, params, **kwargs)
 
     monkeypatch.setattr(privacy_audit.audit, "run_rule", out_of_memory)
     assert audit(export, tmp_path / "a")[0] == 3

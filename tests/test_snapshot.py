@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from conftest import DEMO_EXPORT, READER, NativeDatabase
 from privacy_audit.audit import run_audit
 from privacy_audit.cli import app
+from privacy_audit.contract import TABLES
 from privacy_audit.sources import postgres
 from privacy_audit.sources.snapshot import ROW_GROUP_ROWS
 
@@ -213,6 +214,10 @@ def test_a_connection_dropped_mid_read_keeps_the_previous_snapshot(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(postgres.Transaction, "stream", dropped)
         code, stderr = snapshot(native_db.url(), native_db.mapping, out)
-    assert_one_clear_line(code, stderr, native_db.server.password, "shop.sales_order", "connection was lost")
+    assert_one_clear_line(code, stderr, native_db.server.password, "connection was lost")
+    # The client may already hold the killed table's last batches: the loss is then noticed, and
+    # named, at the next table read; either way one table is named.
+    named = stderr.removeprefix("error: ").split(":")[0]
+    assert named == "shop.sales_order" or named in TABLES, stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["snap"]  # no temporary directory left behind

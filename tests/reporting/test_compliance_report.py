@@ -25,6 +25,7 @@ from privacy_audit.cli import app
 from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.common.html_export import check_self_contained
 from privacy_audit.reporting.compliance.policy_text import load_policy_text
+from privacy_audit.reporting.compliance.sections import anchor
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 cli = CliRunner()
@@ -90,7 +91,7 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
     assert f"{len(failing)} of {totals['rules']} rules failed · {totals['open']} open findings" in page
     text = load_policy_text()
     for rule in failing:
-        assert f"<h3>{rule['rule_id']} " in page
+        assert f'<h3 id="{anchor(rule["rule_id"])}">{rule["rule_id"]} ' in page
         for number in rule["clause"].split(", "):
             clause = text.get(number)
             assert f"§{number} {html.escape(clause.title)}" in page

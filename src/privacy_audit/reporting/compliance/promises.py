@@ -45,6 +45,8 @@ PROMISES: dict[str, tuple[str, str]] = {
     "ACCESS-UNTRAINED": ("5.1", "Employee Training"),
     "NOTICE-SHORT": ("11.2", "Prior Notice for Major Updates"),
     "NOTICE-NOT-SENT": ("11.2", "Email Alerts"),
+    "RET-EXCEPTION-EXPIRED": ("6.2", "provide an estimated timeline for deletion"),
+    "RIGHTS-OBJECTION-IGNORED": ("7.5", "Objection to Processing"),
 }
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 

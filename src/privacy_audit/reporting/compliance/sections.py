@@ -275,23 +275,25 @@ def anchor(rule_id: str) -> str:
 
 
 def _promise(run: ComplianceRun, result: RuleResult) -> str:
-    """The bullet or sentence the rule checks, the full section one click away."""
+    """The bullet or sentence the rule checks, each of its sections whole one click away."""
     sections = result.rule.sections(run.result.policy)
     # The declared phrase quotes the bundled text; a rule mapped to other sections quotes them whole.
     number, phrase = (
         promise_of(result.rule.id, sections) if sections == result.rule.clauses else (sections[0], "")
     )
-    clause = run.text.get(number)
-    if clause is None:
-        return tag("blockquote", f"§{esc(number)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
-    words = quote(clause, phrase)
-    full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
-    heading = f"§{esc(clause.number)} {esc(clause.title)}"
-    return tag(
-        "blockquote",
-        tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")),
-        "pa-quote",
-    ) + tag("details", tag("summary", f"The whole of {heading}") + full)
+    quoted = ""
+    for n in dict.fromkeys((number, *sections)):
+        clause = run.text.get(n)
+        if clause is None:
+            quoted += tag("blockquote", f"§{esc(n)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
+            continue
+        words = quote(clause, phrase) if n == number else ""
+        heading = f"§{esc(clause.number)} {esc(clause.title)}"
+        full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+        quoted += tag(
+            "blockquote", tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")), "pa-quote"
+        ) + tag("details", tag("summary", f"The whole of {heading}") + full)
+    return quoted
 
 
 def rules_table(run: ComplianceRun) -> Section:
