@@ -176,7 +176,7 @@ def _chromium(page: Path, shot: Path, profile: Path) -> list[str]:
         f"--user-data-dir={profile}",
         # No network: every host unresolvable and a dead proxy, so any fetch would fail loudly.
         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-        "--window-size=1280,4000", "--hide-scrollbars", f"--screenshot={shot}",
+        "--window-size=1280,16000", "--hide-scrollbars", f"--screenshot={shot}",
         "--enable-logging=stderr", "--v=0",
         page.as_uri(),
     ]  # fmt: skip
