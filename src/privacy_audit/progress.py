@@ -13,6 +13,7 @@ from rich.table import Table
 
 from privacy_audit.audit import AuditResult, RuleResult
 from privacy_audit.rules import Rule, Status
+from privacy_audit.terminal import show
 
 _STYLE = {Status.passed: "green", Status.failed: "red", Status.skipped: "yellow", Status.error: "bold red"}
 
@@ -83,7 +84,7 @@ def print_summary(result: AuditResult, console: Console) -> None:
             r.rule.id,
             r.rule.severity.value,
             r.rule.clause,
-            f"[{_STYLE[r.status]}]{status}[/]",
+            show(status, _STYLE[r.status]),
             f"{r.violations:,}",
             f"{r.checked:,}",
             f"{r.seconds:.2f}",

@@ -15,6 +15,9 @@ import pyarrow as pa
 
 from privacy_audit.engine.storage import LocalStorage, Storage, base_name, is_uri
 
+MAX_THREADS = 1024
+"""More than any machine has cores; beyond it DuckDB aborts the process allocating them."""
+
 
 @dataclass(frozen=True)
 class SourceFile:

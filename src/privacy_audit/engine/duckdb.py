@@ -14,6 +14,11 @@ from privacy_audit.engine.base import Engine, EngineError, SourceFile
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNIT = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNIT |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MIN_MEMORY = 64 * 2**20
+"""Below this DuckDB cannot hold one Parquet row group: every rule would end out of memory."""
 
 
 def _quote(text: str) -> str:
@@ -50,10 +55,7 @@ class DuckDBEngine(Engine):
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            try:
-                self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
-            except duckdb.Error:
-                raise ValueError(f"memory limit {memory_limit!r} is not a size such as 4GB") from None
+            self.con.execute(f"SET memory_limit = {_quote(_checked_size(memory_limit))}")
 
     def _reader(self, source: SourceFile, text_columns: list[str] | None) -> str:
         path = _quote(source.location)
@@ -120,6 +122,14 @@ class DuckDBEngine(Engine):
         self.con.close()
         if self._spill:
             self._spill.cleanup()
+
+
+def _checked_size(text: str) -> str:
+    """``text`` when it is a size DuckDB reads and at least ``MIN_MEMORY``; else ``ValueError``."""
+    size = _SIZE.match(text)
+    if not size or float(size.group(1)) * _UNIT[(size.group(2) or "").lower()] < MIN_MEMORY:
+        raise ValueError("--memory-limit: expected a size of at least 64MB, such as 4GB")
+    return text.strip()
 
 
 def _engine_error(exc: duckdb.Error) -> EngineError:
