@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from privacy_audit.engine import Engine, make_engine
-from privacy_audit.engine.base import EngineError
-from privacy_audit.export import Export, open_export
+from privacy_audit.engine.base import INPUT, EngineError
+from privacy_audit.export import Export, open_export, unreadable
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.rules import REGISTRY, Rule, Status
@@ -121,6 +121,8 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
         rows = engine.query(rule.sql, params)
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
+        if exc.kind == INPUT:  # the export, not the rule, is at fault: the run cannot stand
+            raise unreadable(engine, export, rule.tables, exc) from None
         return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
     found = findings_table(rule, rows)
     return RuleResult(

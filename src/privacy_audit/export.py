@@ -8,7 +8,7 @@ the first problem with an ``InputError`` that names the file, column and row.
 from __future__ import annotations
 
 import csv
-import io
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +30,14 @@ from privacy_audit.contract import (
     Table,
     erased_expression,
 )
-from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.engine.base import INPUT, Engine, EngineError, SourceFile
 from privacy_audit.engine.storage import Storage
 from privacy_audit.errors import InputError
 
 FORMATS = ("parquet", "csv")
+MAX_HEADER = 64 << 10
+DECIMAL_LIMIT = "1e16"
+"""The first magnitude DECIMAL(18,2) cannot hold (16 digits before the point)."""
 
 # What a CSV text must look like before it is cast (TRY_CAST alone is too lenient: it accepts
 # "2024-01-01 10:00:00+02" as a timestamp and drops the offset).
@@ -134,7 +137,28 @@ def discover(root: str, storage: Storage) -> tuple[dict[str, SourceFile], list[s
                 f"{root.rstrip('/')}/{table.name}.parquet",
                 expected=f"required table {table.name} as {table.name}.parquet or {table.name}.csv",
             )
-    return sources, ignored, sizes
+    return sources, listable(ignored), sizes
+
+
+_OWN_KIND = re.compile(r"^(_SUCCESS|_metadata|_common_metadata|manifest\.json|README(\.\w+)?)$")
+
+
+def listable(names: list[str]) -> list[str]:
+    """Ignored files as ``summary.json`` may list them: a file's name may itself be personal
+    data (``jane.doe@example.com.pdf``), so only names of the contract's tables (any extension)
+    and an export's usual sidecars are listed; every other file is counted by its extension."""
+    shown = [n for n in names if n.split(".")[0] in TABLES or _OWN_KIND.match(n)]
+    others: dict[str, int] = {}
+    for name in names:
+        if name not in shown:
+            ext = name.rpartition(".")[2] if "." in name.strip(".") else ""
+            ext = ext if re.fullmatch(r"[A-Za-z0-9]{1,8}", ext) else ""
+            others[ext] = others.get(ext, 0) + 1
+    counted = [
+        f"{n} other file{'s' if n > 1 else ''}" + (f" (.{ext})" if ext else " (no extension)")
+        for ext, n in sorted(others.items())
+    ]
+    return shown + counted
 
 
 def open_export(root: str | Path, engine: Engine) -> Export:
@@ -171,6 +195,17 @@ def open_export(root: str | Path, engine: Engine) -> Export:
     return export
 
 
+def unreadable(engine: Engine, export: Export, tables: tuple[str, ...], exc: EngineError) -> InputError:
+    """Unusable input met after validation (a corrupt page, a bad byte in a column no check
+    read): the file of ``tables`` that fails a full read is named, or all of them if none does."""
+    for table in tables:
+        try:
+            engine.query(f'SELECT max(hash(COLUMNS(*))) FROM "raw__{table}"')
+        except EngineError as found:
+            return _read_error(export.sources[table], found)
+    return InputError(" or ".join(export.sources[t].location for t in tables), expected=str(exc))
+
+
 def _load_table(engine: Engine, table: Table, source: SourceFile, header: list[str] | None) -> list[str]:
     raw = f"raw__{table.name}"
     try:
@@ -193,13 +228,19 @@ def _load_table(engine: Engine, table: Table, source: SourceFile, header: list[s
 
 
 def _csv_header(storage: Storage, source: SourceFile) -> list[str]:
+    """The header row, read from the first line alone: a bad byte further down is the
+    engine's to locate, not "row 0". A UTF-8 byte-order mark is not part of the first name."""
     try:
-        with io.TextIOWrapper(storage.open(source.location), encoding="utf-8", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except UnicodeDecodeError:
-        raise InputError(source.location, row=0, expected="UTF-8 text") from None
+        with storage.open(source.location) as handle:
+            first = handle.readline(MAX_HEADER + 1)
     except OSError as exc:
         raise InputError(source.location, expected=f"a readable file ({exc.strerror or exc})") from None
+    if len(first) > MAX_HEADER:
+        raise InputError(source.location, row=0, expected=f"a header row of at most {MAX_HEADER >> 10} KiB")
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig")]), [])
+    except UnicodeDecodeError:
+        raise InputError(source.location, row=0, expected="UTF-8 text") from None
     except csv.Error:
         raise InputError(source.location, row=0, expected="a well-formed CSV header row") from None
     if not header or any(not name.strip() for name in header):
@@ -213,10 +254,12 @@ def _csv_header(storage: Storage, source: SourceFile) -> list[str]:
 
 
 def _read_error(source: SourceFile, exc: EngineError) -> InputError:
-    if source.format == "csv":
-        row = exc.line - 1 if exc.line else None
-        return InputError(source.location, row=row, expected=f"well-formed CSV ({exc})")
-    return InputError(source.location, expected=f"a readable Parquet file ({exc})")
+    """The file named with the engine's (scrubbed) reason, and the CSV row when it is known."""
+    row = exc.line - 1 if source.format == "csv" and exc.line else None
+    if exc.kind == INPUT:
+        return InputError(source.location, row=row, expected=str(exc))
+    kind = "well-formed CSV" if source.format == "csv" else "a readable Parquet file"
+    return InputError(source.location, row=row, expected=f"{kind} ({exc})")
 
 
 def _check_parquet_type(source: SourceFile, column: Column, found: str) -> None:
@@ -249,6 +292,16 @@ def _problems(table: Table, source: SourceFile, null_free: set[str]) -> list[tup
                     _EXPECTED[col.type],
                 )
             )
+        if source.format == "parquet" and col.type == DECIMAL:  # a Parquet double may be NaN or 7e29
+            checks.append(
+                (
+                    col,
+                    # not TRY_CAST: DuckDB prunes that by min/max statistics, which skip NaN
+                    f"{name} IS NOT NULL AND (isnan({name}::DOUBLE) OR isinf({name}::DOUBLE)"
+                    f" OR abs({name}::DOUBLE) >= {DECIMAL_LIMIT})",
+                    f"a finite decimal number that fits {col.type}",
+                )
+            )
         if col.pattern:
             checks.append(
                 (
@@ -267,14 +320,17 @@ def _problems(table: Table, source: SourceFile, null_free: set[str]) -> list[tup
 
 def _check_values(engine: Engine, table: Table, source: SourceFile, raw: str) -> None:
     checks = _problems(table, source, engine.null_free_columns(source))
-    if not checks:
+    # Every text column is decoded once here, so that a byte that is not UTF-8 in a column no
+    # check reads is unusable input now rather than an error in whichever rule meets it.
+    decoded = [f'max(length("{c.name}"))' for c in table.columns if c.type == TEXT]
+    counts = [f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks]
+    if not counts + decoded:
         return
-    counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
     try:
-        found = engine.query(f"SELECT {counts} FROM {raw}").to_pylist()[0]
+        found = engine.query(f"SELECT {', '.join(counts + decoded)} FROM {raw}").to_pylist()[0]
     except EngineError as exc:
         raise _read_error(source, exc) from None
-    for (column, cond, expected), bad in zip(checks, found.values(), strict=True):
+    for (column, cond, expected), bad in zip(checks, list(found.values())[: len(checks)], strict=True):
         if bad:
             row = engine.first_row_where(source, cond)
             more = f"; {bad - 1} more rows like it" if bad > 1 else ""

@@ -32,12 +32,21 @@ class SourceFile:
         return base_name(self.location)
 
 
-class EngineError(Exception):
-    """The engine could not read a file or run a query; ``line`` is the file line when known."""
+INPUT, MEMORY, QUERY = "input", "memory", "query"
+"""What an ``EngineError`` is about: the export's bytes, the memory limit, or the SQL itself."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+
+class EngineError(Exception):
+    """The engine could not read a file or run a query; ``line`` is the file line when known.
+
+    The message is already scrubbed: it says what went wrong, never a value the engine quoted.
+    ``kind`` tells unusable input (``INPUT``: decoding, corruption, I/O) from running out of
+    memory and from a query that is wrong in itself.
+    """
+
+    def __init__(self, message: str, line: int | None = None, kind: str = QUERY) -> None:
         super().__init__(message)
-        self.line = line
+        self.line, self.kind = line, kind
 
 
 class Engine(ABC):
