@@ -150,6 +150,15 @@ DuckDB quotes the offending value in many messages ("value ... is not valid UTF8
 cast value nan", "Original Line: ..."); only these retellings ever leave the engine."""
 
 
+_SQL_ERRORS = (
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ParserException,
+    duckdb.SyntaxException,
+    duckdb.NotImplementedException,
+)
+
+
 def _engine_error(exc: duckdb.Error) -> EngineError:
     text = str(exc)
     line = _CSV_LINE.search(text)
@@ -161,20 +170,20 @@ def _scrubbed(exc: duckdb.Error, text: str) -> tuple[str, str]:
     """(message, kind) of a DuckDB error, with nothing the engine quoted from the data.
 
     SQL errors (binder, catalog, parser) describe the query, not the data, and keep their first
-    line; they are checked after InvalidInput, which DuckDB makes a ProgrammingError. Data errors
-    keep only a recognized reason or a fixed sentence.
+    line. Data errors (DuckDB raises some as a bare ``Error``, such as "Parquet file is likely
+    corrupted") keep only a recognized reason or a fixed sentence.
     """
     if isinstance(exc, duckdb.OutOfMemoryException):
         return "the engine ran out of memory (raise --memory-limit or lower --threads)", MEMORY
-    if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException | duckdb.InternalException):
-        for pattern, reason in _REASONS:
-            if re.search(pattern, text):
-                return reason, INPUT
-        if isinstance(exc, duckdb.IOException):
-            return "a file that stays readable", INPUT
-        return "data the engine can read (it rejected the file's bytes)", INPUT
-    if isinstance(exc, duckdb.ProgrammingError | duckdb.CatalogException | duckdb.NotImplementedException):
+    if isinstance(exc, _SQL_ERRORS):
         return text.splitlines()[0] if text else type(exc).__name__, QUERY
+    for pattern, reason in _REASONS:
+        if re.search(pattern, text):
+            return reason, INPUT
+    if isinstance(exc, duckdb.IOException):
+        return "a file that stays readable", INPUT
+    if isinstance(exc, duckdb.InvalidInputException | duckdb.InternalException):
+        return "data the engine can read (it rejected the file's bytes)", INPUT
     if isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
         return "values the contract's types can hold (a conversion failed)", QUERY
     return f"a query the engine can run ({type(exc).__name__})", QUERY
