@@ -122,9 +122,7 @@ def discover(root: str, storage: Storage) -> tuple[dict[str, SourceFile], list[s
             ignored.append(entry.name)
             continue
         if not entry.is_file:  # never skip a table as absent when its file is there but unusable
-            raise InputError(
-                entry.location, expected=f"table {table} as a file (found a directory or a broken link)"
-            )
+            raise InputError(entry.location, expected=f"table {table} as a regular file (found {entry.kind})")
         if table in sources:
             raise InputError(
                 entry.location, expected=f"one file for table {table} (found {sources[table].name} too)"
