@@ -58,6 +58,7 @@ class Run:
     seconds: float
     peak_rss: int
     stdout: str
+    cpu_seconds: float = 0.0  # user + system time of the process tree: what a busy machine inflates least
 
 
 def measure(cmd: list[str]) -> Run:
@@ -72,7 +73,7 @@ def measure(cmd: list[str]) -> Run:
         err.seek(0)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
-        return Run(seconds, usage.ru_maxrss * 1024, out.read().decode())
+        return Run(seconds, usage.ru_maxrss * 1024, out.read().decode(), usage.ru_utime + usage.ru_stime)
 
 
 def median_of(cmd: list[str], repeat: int) -> tuple[float, int, str]:

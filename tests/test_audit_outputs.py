@@ -18,6 +18,7 @@ from privacy_audit.cli import app
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.rules import REGISTRY
 
 
@@ -69,7 +70,7 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "A1",
         "6.1",
     )
-    assert "hunter2" not in json.dumps(findings.to_pylist())
+    assert "hunter2" not in json.dumps(findings.to_pylist(), default=str)
 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["as_of"] == "2026-01-01"
@@ -85,6 +86,10 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "status": "fail",
         "checked": 1,
         "violations": 1,
+        "open": 1,
+        "waived": 0,
+        "new": 1,
+        "resolved": 0,
         "reason": None,
         "seconds": 0,
     }
@@ -119,10 +124,26 @@ def test_rules_option_runs_only_those(export: Path, tmp_path: Path) -> None:
 def test_rerun_replaces_previous_output_whole(export: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     invoke(export, out)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "findings.parquet").write_bytes(b"PAR1")  # what we wrote, even if damaged, is ours
     assert invoke(export, out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["findings.parquet", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MARKER,
+        "attestation.json",
+        "findings.parquet",
+        "resolved.parquet",
+        "summary.json",
+    ]
+    assert pq.read_table(out / "findings.parquet").num_rows > 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_previous_output_someone_added_to_is_not_replaced(export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke(export, out)
+    (out / "stale.txt").write_text("added by a person")
+    code, output = invoke(export, out)
+    assert code == 2 and f"{out}: expected a new or empty folder, or a previous output" in output
+    assert (out / "stale.txt").exists()
 
 
 def test_failed_rerun_keeps_previous_output(export: Path, tmp_path: Path) -> None:
@@ -144,7 +165,7 @@ def test_refuses_dangerous_output_directories(export: Path, tmp_path: Path, wher
         (out / "thesis.docx").write_text("precious")
     code, output = invoke(export, out)
     assert code == 2
-    assert "output directory" in output
+    assert f"{out}: expected" in output and ("outside the export" in output or "previous output" in output)
     assert not (export / "out").exists()
     assert where == "inside" or (out / "thesis.docx").exists()
 

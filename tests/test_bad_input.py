@@ -73,6 +73,12 @@ def test_missing_required_table(csv_export: Path, tmp_path: Path) -> None:
     assert_one_clear_line(*audit(csv_export, tmp_path), "orders", "required table")
 
 
+def test_missing_required_tables_are_named_in_one_line(csv_export: Path, tmp_path: Path) -> None:
+    for table in ("orders", "products", "payments"):
+        (csv_export / f"{table}.csv").unlink()
+    assert_one_clear_line(*audit(csv_export, tmp_path), "required tables products, orders, payments")
+
+
 def test_missing_required_column(csv_export: Path, tmp_path: Path) -> None:
     rewrite(csv_export / "contacts.csv", '"created_at"', '"created"')
     assert_one_clear_line(*audit(csv_export, tmp_path), "contacts.csv", "column created_at")
@@ -97,9 +103,9 @@ def test_impossible_date(csv_export: Path, tmp_path: Path) -> None:
     )
 
 
-def test_timestamp_with_offset_is_rejected(csv_export: Path, tmp_path: Path) -> None:
-    rewrite(csv_export / "contacts.csv", "2020-01-01 00:00:00", "2020-01-01 00:00:00+02")
-    assert_one_clear_line(*audit(csv_export, tmp_path), "column created_at", "UTC")
+def test_timestamp_with_a_malformed_offset_is_rejected(csv_export: Path, tmp_path: Path) -> None:
+    rewrite(csv_export / "contacts.csv", "2020-01-01 00:00:00.000000", "2020-01-01 00:00:00+2")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "column created_at", "row 1", "offset such as Z")
 
 
 def test_personal_value_never_echoed(csv_export: Path, tmp_path: Path) -> None:
@@ -173,7 +179,9 @@ def test_parquet_timestamp_units_and_zones_are_accepted(tmp_path: Path) -> None:
 def test_two_files_for_one_table(csv_export: Path, tmp_path: Path) -> None:
     make_export(tmp_path / "pq", {}, "parquet")
     (tmp_path / "pq" / "products.parquet").rename(csv_export / "products.parquet")
-    assert_one_clear_line(*audit(csv_export, tmp_path), "products", "one file")
+    assert_one_clear_line(
+        *audit(csv_export, tmp_path), "one form of table products", "products.csv and products.parquet"
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,3 +316,134 @@ def test_zoned_parquet_timestamps_read_as_utc_on_any_machine(
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def tree_digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_refused(export: Path, tmp_path: Path, *needles: str, mapping: str | None = None) -> None:
+    """One clear line, no output, and the export exactly as it was."""
+    before = tree_digest(export)
+    extra = []
+    if mapping is not None:
+        (tmp_path / "mapping.yaml").write_text(mapping, encoding="utf-8")
+        extra = ["--mapping", str(tmp_path / "mapping.yaml")]
+    assert_one_clear_line(*audit(export, tmp_path, *extra), *needles)
+    assert not (tmp_path / "out").exists()
+    assert tree_digest(export) == before
+
+
+MAPPING = """\
+version: 1
+tables:
+  orders:
+    source: shop/orders/
+    columns: {order_id: entity_id}
+"""
+
+
+@pytest.fixture
+def mapped_export(tmp_path: Path) -> Path:
+    """Orders as ``shop/orders/part-00000.parquet`` with ``entity_id`` for order_id; MAPPING maps it."""
+    export = make_export(tmp_path / "export", {"orders": [{"order_id": "O1", "contact_id": SECRET}]})
+    orders = pq.read_table(export / "orders.parquet")
+    (export / "orders.parquet").unlink()
+    (export / "shop" / "orders").mkdir(parents=True)
+    names = ["entity_id" if n == "order_id" else n for n in orders.column_names]
+    pq.write_table(orders.rename_columns(names), export / "shop" / "orders" / "part-00000.parquet")
+    return export
+
+
+def test_mapped_export_is_accepted(mapped_export: Path, tmp_path: Path) -> None:
+    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    code, stderr = audit(mapped_export, tmp_path, "--mapping", str(tmp_path / "mapping.yaml"))
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize(
+    ("mapping", "needles"),
+    [
+        (MAPPING.replace("shop/orders/", "shop/nope/"), ["key tables.orders.source", "does not exist"]),
+        (
+            MAPPING.replace("../", "").replace("shop/orders/", "../elsewhere"),
+            ["key tables.orders.source", "inside"],
+        ),
+        (
+            MAPPING.replace("entity_id", "ident"),
+            ["key tables.orders.columns.order_id", "source column ident"],
+        ),
+        (MAPPING.replace("  orders:", "  ordres:"), ["key tables.ordres", "contract table"]),
+        (
+            MAPPING.replace("order_id: entity_id", "order_no: entity_id"),
+            ["key tables.orders.columns.order_no"],
+        ),
+        (
+            MAPPING.replace(
+                "{order_id: entity_id}", "{order_id: entity_id, order_date: {expr: 'CAST(x AS'}}"
+            ),
+            ["key tables.orders.columns.order_date", "does not parse"],
+        ),
+        (
+            MAPPING.replace("{order_id: entity_id}", "{order_id: {expr: \"read_csv('/etc/passwd')\"}}"),
+            ["key tables.orders.columns.order_id", "read_csv"],
+        ),
+        (
+            MAPPING.replace(
+                "{order_id: entity_id}", "{order_id: {expr: '(SELECT min(email) FROM contacts)'}}"
+            ),
+            ["key tables.orders.columns.order_id", "subqueries"],
+        ),
+        (
+            MAPPING.replace("{order_id: entity_id}", "{order_id: {expr: 'nope + 1'}}"),
+            ["key tables.orders", "source column nope"],
+        ),
+        (
+            MAPPING.replace("{order_id: entity_id}", "{order_id: {expr: 'entity_id + 1'}}"),
+            ["key tables.orders.columns.order_id", "can run"],
+        ),
+        (MAPPING + "    filter: entity_id\n", ["key tables.orders.filter", "boolean"]),
+        (MAPPING.replace("columns:", "colums:"), ["key tables.orders.colums", "no such key"]),
+        (
+            MAPPING.replace("{order_id: entity_id}", "{order_id: [entity_id]}"),
+            ["key tables.orders.columns.order_id", "{expr: SQL}"],
+        ),
+        (MAPPING.replace("version: 1", "version: 2"), ["key version"]),
+    ],
+)
+def test_unusable_mapping(mapped_export: Path, tmp_path: Path, mapping: str, needles: list[str]) -> None:
+    assert_refused(mapped_export, tmp_path, "mapping.yaml", *needles, mapping=mapping)
+
+
+def test_csv_dialect_that_does_not_match_the_file(csv_export: Path, tmp_path: Path) -> None:
+    mapping = "version: 1\ntables:\n  contacts:\n    source: contacts.csv\n    csv: {delimiter: ';'}\n"
+    assert_refused(
+        csv_export, tmp_path, "contacts.csv", "row 0", "delimited by ';'", "containing ','", mapping=mapping
+    )
+
+
+def test_semicolon_csv_without_a_dialect_says_so(csv_export: Path, tmp_path: Path) -> None:
+    text = (csv_export / "contacts.csv").read_text(encoding="utf-8")
+    (csv_export / "contacts.csv").write_text(text.replace(",", ";"), encoding="utf-8")
+    assert_refused(csv_export, tmp_path, "contacts.csv", "looks like one column containing ';'")
+
+
+def test_part_file_directory_mixing_formats(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "orders").mkdir()
+    (csv_export / "orders.csv").rename(csv_export / "orders" / "part-00000.csv")
+    make_export(tmp_path / "pq", {}, "parquet")
+    (tmp_path / "pq" / "orders.parquet").rename(csv_export / "orders" / "part-00001.parquet")
+    assert_refused(csv_export, tmp_path, "orders", "part files of one format", "csv (orders/part-00000.csv)")
+
+
+def test_empty_part_file_directory(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "orders.csv").unlink()
+    (csv_export / "orders" / "year=2024").mkdir(parents=True)
+    (csv_export / "orders" / "_SUCCESS").touch()
+    assert_refused(csv_export, tmp_path, "orders", "part files of table orders (found none")
+
+
+def test_two_forms_of_one_table(csv_export: Path, tmp_path: Path) -> None:
+    (csv_export / "orders").mkdir()
+    (csv_export / "orders" / "part-00000.csv").write_bytes((csv_export / "orders.csv").read_bytes())
+    assert_refused(csv_export, tmp_path, "one form of table orders", "orders and orders.csv")

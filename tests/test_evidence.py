@@ -140,6 +140,7 @@ def test_attestation_is_an_in_toto_test_result_over_export_configuration_and_out
         "findings.sarif",
         "junit.xml",
         "oscal-assessment-results.json",
+        "resolved.parquet",
         "summary.json",
     ]
     assert sorted(outputs) == expected
@@ -152,7 +153,7 @@ def test_an_untouched_run_verifies(pristine: tuple[Path, Path, Path], keys: dict
     out, export, _ = pristine
     code, output = verify(str(out), "--export", str(export), "--key", str(keys["public"]))
     assert code == 0, output
-    assert "signed by sha256:" in output and "5 outputs" in output
+    assert "signed by sha256:" in output and "6 outputs" in output  # resolved.parquet too
 
 
 def _flip_last_byte(path: Path) -> None:

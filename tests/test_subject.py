@@ -21,6 +21,7 @@ from privacy_audit.cli import app
 from privacy_audit.contract import TABLES
 from privacy_audit.engine import make_engine
 from privacy_audit.export import open_export
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.policy import load_policy
 from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
 from privacy_audit.subject.assessment import KEEP_REASONS, assess
@@ -308,7 +309,7 @@ def test_no_personal_value_without_the_flag_and_an_owner_only_package_with_it(tm
     args = ["subject", "ACC-0000275", "--export", str(DEMO), "--as-of", "2026-11-01", "--out"]
     plain = runner.invoke(app, [*args, str(tmp_path / "plain")])
     assert plain.exit_code == 0, plain.output
-    files = sorted((tmp_path / "plain").iterdir())
+    files = sorted(p for p in (tmp_path / "plain").iterdir() if p.name != MARKER)
     assert [p.name for p in files] == ["erasure-plan.csv", "subject.json"]
     for path in files:
         assert scanner.scan_text(path.read_text()) == [], path.name

@@ -19,8 +19,10 @@ from typer.testing import CliRunner
 
 from privacy_audit.audit import run_audit
 from privacy_audit.cli import app
+from privacy_audit.errors import InputError
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.rules import REGISTRY
-from privacy_audit.synth.generate import GenerationError, generate, made_with, settings
+from privacy_audit.synth.generate import generate, made_with, settings
 from privacy_audit.synth.plants import PLANTS
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
@@ -81,7 +83,13 @@ def test_every_registered_rule_has_plants_and_near_misses(demo: Path) -> None:
 def test_files_are_sorted_and_truth_stays_outside_the_export(demo: Path) -> None:
     lines = (demo / "truth.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "rule_id,record_id" and lines[1:] == sorted(lines[1:])
-    assert {p.name for p in demo.iterdir()} == {"export", "truth.csv", "near_misses.csv", "generation.json"}
+    assert {p.name for p in demo.iterdir()} == {
+        "export",
+        "truth.csv",
+        "near_misses.csv",
+        "generation.json",
+        MARKER,
+    }
     manifest = json.loads((demo / "generation.json").read_text(encoding="utf-8"))
     assert 1_500 <= manifest["row_counts"]["accounts"] <= 3_000
 
@@ -90,7 +98,11 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(demo: Path, t
     assert _digests(_generate(tmp_path / "again")) == _digests(demo)
     other = _digests(_generate(tmp_path / "other", seed=7))
     same = {name for name, digest in _digests(demo).items() if other[name] == digest}
-    assert same <= {"export/policy_versions.parquet", "export/processors.parquet"}  # no randomness in them
+    assert same <= {
+        "export/policy_versions.parquet",
+        "export/processors.parquet",
+        MARKER,
+    }  # no randomness in them
 
 
 def test_committed_demo_equals_a_fresh_generation(demo: Path) -> None:
@@ -118,6 +130,6 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str, tmp_p
 
 def test_refuses_to_replace_a_foreign_directory(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(GenerationError):
+    with pytest.raises(InputError, match="previous output"):
         _generate(tmp_path)
     assert (tmp_path / "notes.txt").exists()

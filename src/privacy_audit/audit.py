@@ -13,10 +13,12 @@ import pyarrow as pa
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import INPUT, EngineError
 from privacy_audit.export import Export, open_export, unreadable
-from privacy_audit.outputs.findings import FINDINGS_SCHEMA, findings_table
+from privacy_audit.lifecycle import Lifecycle, Waivers, annotate, load_previous, load_waivers
+from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.rules import REGISTRY, Rule, Status
 from privacy_audit.rules.params import bind
+from privacy_audit.sources.mapping import Mapping
 
 
 @dataclass
@@ -26,7 +28,7 @@ class RuleResult:
     rule: Rule
     status: Status
     checked: int = 0
-    findings: pa.Table = field(default_factory=FINDINGS_SCHEMA.empty_table)
+    findings: pa.Table = field(default_factory=RECORD_SCHEMA.empty_table)  # before the lifecycle
     reason: str | None = None
     seconds: float = 0.0
 
@@ -37,7 +39,7 @@ class RuleResult:
 
 @dataclass
 class AuditResult:
-    """Every rule's result plus what the manifest records about the run."""
+    """Every rule's result, the findings' lifecycle, and what the manifest records about the run."""
 
     as_of: date
     policy: Policy
@@ -49,9 +51,12 @@ class AuditResult:
     started_at: datetime
     finished_at: datetime
     results: list[RuleResult]
+    waivers: Waivers | None
+    lifecycle: Lifecycle
 
     def findings(self) -> pa.Table:
-        return pa.concat_tables([FINDINGS_SCHEMA.empty_table()] + [r.findings for r in self.results])
+        """Every finding with its status, waiver_id, change and first_seen, in rule order."""
+        return self.lifecycle.findings
 
 
 Progress = Callable[[Rule, RuleResult | None], None]
@@ -76,12 +81,20 @@ def run_audit(
     rules: list[Rule] | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    mapping: Mapping | None = None,
+    waivers_file: Path | None = None,
+    previous: Path | None = None,
 ) -> AuditResult:
-    """Validate the export, then run each rule; raises ``InputError`` for unusable input."""
+    """Validate every input, run each rule, then apply waivers and the previous run.
+
+    Raises ``InputError`` for unusable input, before any rule runs.
+    """
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
+    waivers = load_waivers(waivers_file) if waivers_file else None
+    prior = load_previous(previous, as_of) if previous else None
     engine = engine or make_engine()
-    export = open_export(export_dir, engine)
+    export = open_export(export_dir, engine, mapping)
     registered: set[str] = set()
     results = []
     for rule in rules or list(REGISTRY.values()):
@@ -95,6 +108,9 @@ def run_audit(
         results.append(result)
         if progress:
             progress(rule, result)
+    records = pa.concat_tables([RECORD_SCHEMA.empty_table()] + [r.findings for r in results])
+    ran = [r.rule.id for r in results if r.status in ("pass", "fail")]
+    lifecycle = annotate(records, ran, as_of, waivers, prior)
     return AuditResult(
         as_of=as_of,
         policy=policy,
@@ -106,16 +122,22 @@ def run_audit(
         started_at=started,
         finished_at=datetime.now(UTC),
         results=results,
+        waivers=waivers,
+        lifecycle=lifecycle,
     )
+
+
+def skip_reason(rule: Rule, export: Export) -> str | None:
+    """Why ``rule`` cannot run on ``export`` (a table it needs is absent), or None."""
+    missing = [t for t in rule.tables if not export.has(t)]
+    return f"table {', '.join(missing)} is absent from the export" if missing else None
 
 
 def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, object]) -> RuleResult:
     """One rule: skipped when a table it needs is absent, error when its query fails."""
-    missing = [t for t in rule.tables if not export.has(t)]
-    if missing:
-        return RuleResult(
-            rule, Status.skipped, reason=f"table {', '.join(missing)} is absent from the export"
-        )
+    reason = skip_reason(rule, export)
+    if reason:
+        return RuleResult(rule, Status.skipped, reason=reason)
     start = time.perf_counter()
     try:
         rows = engine.query(rule.sql, params)

@@ -6,6 +6,8 @@ the CLI prints or exits.
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +31,15 @@ if TYPE_CHECKING:
     from privacy_audit.reporting.compliance.run import ComplianceParameters
     from privacy_audit.reporting.trends.publish import TrendParameters
 
+EXIT_CODES = (
+    "Exit status: 0 ran · 1 open findings at or above --fail-on (waived findings never count)"
+    " · 2 unusable input · 3 incomplete: a rule ended in error (never 0 then, whatever --fail-on says)."
+)
+REPORT_EXIT_CODES = "Exit status: 0 published · 2 unusable input · 3 incomplete: a cell failed."
+
 app = typer.Typer(
     help="Prove from a platform export whether the privacy policy's promises are kept.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -42,6 +51,24 @@ out = Console()
 err = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from privacy_audit import __version__
+
+        out.print(f"privacy-audit {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Options that come before any command (--version)."""
+
+
 class EngineName(StrEnum):
     """The SQL engines an audit can run on."""
 
@@ -50,7 +77,7 @@ class EngineName(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line on stderr and return the Exit to raise."""
+    """Print one line on stderr and return the Exit to raise (the message is text, not markup)."""
     print_line(err, ("error:", "bold red"), " ", message)
     return typer.Exit(code)
 
@@ -80,6 +107,11 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+MAPPING_OPTION = typer.Option(
+    "--mapping", help="A mapping file: the platform's own tables and columns as the contract's."
+)
+
+
 def start_engine(engine_name: EngineName, options: dict[str, object]) -> Engine:
     """The chosen engine, or one line and exit 2 when it cannot start with these options."""
     from privacy_audit.engine import make_engine
@@ -98,22 +130,34 @@ def start_engine(engine_name: EngineName, options: dict[str, object]) -> Engine:
         raise fail(f"--engine {engine_name}: {exc}") from None
 
 
-@app.command()
+FailOnOption = Annotated[
+    Severity | None,
+    typer.Option("--fail-on", help="Exit 1 when an open finding of this severity or worse exists."),
+]
+WaiversOption = Annotated[
+    Path | None,
+    typer.Option("--waivers", help="Waivers YAML: accepted findings, each with approver and expiry."),
+]
+
+
+@app.command(epilog=EXIT_CODES)
 def audit(
     export_dir: Annotated[
         str,
         typer.Argument(
             metavar="EXPORT",
-            help="The export: a directory of <table>.parquet/.csv files; with --engine spark also"
+            help="The export: a directory of tables (<table>.parquet, .csv, .csv.gz, .csv.zst or <table>/ of part files); with --engine spark also"
             " a URI Spark reads (hdfs://, s3a://…).",
         ),
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
-    fail_on: Annotated[
-        Severity | None,
-        typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
+    fail_on: FailOnOption = None,
+    waivers: WaiversOption = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="An earlier run's output folder: new, persisting, resolved."),
     ] = None,
     rules: Annotated[str | None, typer.Option(help="Comma-separated rule ids to run (default: all).")] = None,
     threads: Annotated[int | None, typer.Option(help="Engine threads (default: all cores).")] = None,
@@ -134,6 +178,7 @@ def audit(
         list[str] | None,
         typer.Option("--spark-conf", help="With --engine spark: a Spark setting key=value (repeatable)."),
     ] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
     sign_key: Annotated[
         Path | None,
         typer.Option(
@@ -147,12 +192,15 @@ def audit(
         ),
     ] = None,
 ) -> None:
-    """Audit one export and write findings.parquet, summary.json and attestation.json to OUT."""
+    """Audit one export and write findings.parquet, resolved.parquet, summary.json and attestation.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
+    from privacy_audit.lifecycle import exit_status, waiver_notes
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.evidence import parse_formats, write_evidence
-    from privacy_audit.outputs.findings import atomic_directory, check_output_dir, write_outputs
+    from privacy_audit.outputs.findings import summary, write_outputs
+    from privacy_audit.outputs.folder import staged_output
     from privacy_audit.progress import RuleProgress, print_summary
+    from privacy_audit.sources.mapping import load_mapping
 
     day = parse_day(as_of)
     try:
@@ -174,23 +222,64 @@ def audit(
         raise fail("--spark-master and --spark-conf need --engine spark")
     else:
         options["memory_limit"] = memory_limit
-    engine = start_engine(engine_name, options)
     try:
-        check_output_dir(out_dir, export_dir)
-        with RuleProgress(len(selected), err) as progress:
-            result = run_audit(
-                export_dir, day, policy_file=policy, rules=selected, engine=engine, progress=progress.update
-            )
-        with atomic_directory(out_dir) as tmp:
-            write_outputs(result, tmp)
-            write_evidence(result, tmp, evidence_formats, signer)
+        # The output folder is checked, locked and staged before any work; DuckDB spills into
+        # the staging folder's scratch, so a killed run's spill files go with its staging.
+        loaded = load_mapping(mapping) if mapping else None
+        with staged_output(out_dir, export_dir) as stage:
+            if engine_name is EngineName.duckdb:
+                options["temp_directory"] = stage.scratch
+            engine = start_engine(engine_name, options)
+            with RuleProgress(len(selected), err) as progress:
+                result = run_audit(
+                    export_dir,
+                    day,
+                    policy_file=policy,
+                    rules=selected,
+                    engine=engine,
+                    progress=progress.update,
+                    mapping=loaded,
+                    waivers_file=waivers,
+                    previous=previous,
+                )
+            write_outputs(result, stage.output)
+            write_evidence(result, stage.output, evidence_formats, signer, waiver_notes(result.waivers))
     except InputError as exc:
         raise fail(str(exc)) from None
     print_summary(result, out)
-    if fail_on and any(
-        Severity(r.rule.severity).rank >= fail_on.rank and r.violations for r in result.results
-    ):
-        raise typer.Exit(1)
+    raise typer.Exit(exit_status(summary(result), fail_on))
+
+
+@app.command()
+def check(
+    export_dir: Annotated[str, typer.Argument(metavar="EXPORT", help="The export directory to validate.")],
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+) -> None:
+    """Validate an export without running rules: every problem at once, and which rules would run."""
+    from privacy_audit.audit import skip_reason
+    from privacy_audit.engine import make_engine
+    from privacy_audit.export import check_export
+    from privacy_audit.sources.mapping import load_mapping
+
+    try:
+        loaded = load_mapping(mapping) if mapping else None
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    engine = make_engine()
+    try:
+        checked = check_export(export_dir, engine, loaded)
+    finally:
+        engine.close()
+    for problem in checked.problems:
+        print_line(err, ("error:", "bold red"), " ", str(problem))
+    if checked.export is None:
+        raise typer.Exit(2)
+    tables = ", ".join(f"{t} ({s.origin})" for t, s in sorted(checked.export.sources.items()))
+    print_line(out, f"export is usable: {tables}")
+    for rule in REGISTRY.values():
+        reason = skip_reason(rule, checked.export)
+        verdict = f"skipped: {reason}" if reason else "runs"
+        print_line(out, f"{rule.id}: {verdict}")
 
 
 @app.command()
@@ -312,7 +401,7 @@ def verify(
 
 @contextmanager
 def report_errors() -> Iterator[None]:
-    """Unusable input exits 2; a failed report exits 1, or 2 when a cell met unusable input."""
+    """Unusable input exits 2; a failed report is incomplete (3), or 2 when a cell met unusable input."""
     from privacy_audit.reporting.common.runner import ReportError
 
     try:
@@ -320,7 +409,7 @@ def report_errors() -> Iterator[None]:
     except InputError as exc:
         raise fail(str(exc)) from None
     except ReportError as exc:  # a cell's InputError is unusable input too: exit 2, like `audit`
-        raise fail(str(exc), 2 if exc.ename == "InputError" else 1) from None
+        raise fail(str(exc), 2 if exc.ename == "InputError" else 3) from None
 
 
 def publish(
@@ -340,10 +429,11 @@ def publish(
         html_name,
         cell_timeout=cell_timeout,
         scanner=scanner,
+        export=params.export_dir,
     )
 
 
-@report_app.command("compliance")
+@report_app.command("compliance", epilog=EXIT_CODES.replace("ended in error", "or a cell ended in error"))
 def report_compliance(
     export_dir: Annotated[Path, typer.Option("--export", help="The export directory to audit.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
@@ -353,8 +443,13 @@ def report_compliance(
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
     previous: Annotated[
         Path | None,
-        typer.Option(help="summary.json of the last run, or a folder of earlier runs' folders."),
+        typer.Option(
+            help="An earlier run's folder, or a folder of run folders (the latest before --as-of is"
+            " compared, all of them are charted)."
+        ),
     ] = None,
+    waivers: WaiversOption = None,
+    fail_on: FailOnOption = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
     sign_key: Annotated[
         Path | None,
@@ -362,10 +457,11 @@ def report_compliance(
     ] = None,
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
+    from privacy_audit.lifecycle import exit_status
     from privacy_audit.outputs.attestation import load_signer
-    from privacy_audit.outputs.findings import check_output_dir
+    from privacy_audit.outputs.folder import check_target
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
-    from privacy_audit.reporting.compliance.run import parameters
+    from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
     with report_errors():
@@ -374,10 +470,12 @@ def report_compliance(
             as_of=day,
             policy=policy or "",
             out_dir=out_dir,
-            previous_summary=previous or "",
+            previous=previous or "",
+            waivers=waivers or "",
             sign_key=sign_key or "",
         )
-        check_output_dir(params.out_dir, params.export_dir)
+        check_target(params.out_dir, params.export_dir)
+        check_earlier_runs(params)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
@@ -385,9 +483,11 @@ def report_compliance(
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
         html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
     print_line(out, f"compliance report written to {html}")
+    published = json.loads((html.parent / "summary.json").read_text(encoding="utf-8"))
+    raise typer.Exit(exit_status(published, fail_on))
 
 
-@report_app.command("trends")
+@report_app.command("trends", epilog=REPORT_EXIT_CODES)
 def report_trends(
     export_dir: Annotated[Path, typer.Option("--export", help="The export directory to summarize.")],
     period_start: Annotated[str, typer.Option("--period-start", help="First day of the period, YYYY-MM-DD.")],
@@ -402,6 +502,7 @@ def report_trends(
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
+    from privacy_audit.outputs.folder import check_target
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.common.leaks import LeakScanner
     from privacy_audit.reporting.trends.publish import parameters
@@ -416,6 +517,7 @@ def report_trends(
             policy=policy or "",
         )
         load_policy(params.policy)
+        check_target(params.out_dir, params.export_dir)
         html = publish(
             "trends_report.ipynb",
             params,
@@ -450,7 +552,7 @@ def generate(
     try:
         chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
         manifest = generate(out_dir, chosen, err)
-    except GenerationError as exc:
+    except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None
     print_line(
         out,
@@ -459,8 +561,15 @@ def generate(
     )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler's timeout, ``kill``) unwinds like SIGINT: staging is removed, exit 143."""
+    err.print("[bold red]error:[/] terminated; nothing was written", highlight=False, markup=True)
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(app())
 
 

@@ -22,7 +22,7 @@ from typing import Annotated
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 from privacy_audit.safe_yaml import parse_yaml, read_bounded
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -185,11 +185,5 @@ def load_policy(path: Path | None = None) -> tuple[Policy, str]:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        what = {
-            "extra_forbidden": "no such key (unknown policy key)",
-            "missing": "this key (every policy key is required)",
-        }.get(err["type"], err["msg"].lower())
-        raise InputError(name, key=key, expected=what) from None
+        raise invalid(exc, file=name) from None
     return policy, hashlib.sha256(raw).hexdigest()

@@ -91,8 +91,9 @@ def print_summary(result: AuditResult, console: Console) -> None:
         )
     console.print(table)
     counts = {s: sum(r.status == s for r in result.results) for s in Status}
+    waived = sum(c.waived for c in result.lifecycle.counts.values())
     console.print(
         f"{counts[Status.passed]} passed · {counts[Status.failed]} failed · {counts[Status.skipped]} skipped · "
-        f"{counts[Status.error]} errors · {result.findings().num_rows:,} findings",
+        f"{counts[Status.error]} errors · {result.findings().num_rows:,} findings ({waived:,} waived)",
         highlight=False,
     )

@@ -1,10 +1,12 @@
-"""The one YAML loader for every YAML file the tool reads (policy, waivers, mappings).
+"""The one YAML loader for the YAML files the tool reads (policy, mapping; waivers share its reading).
 
 A configuration file is untrusted input: PyYAML's ``safe_load`` alone follows a FIFO or a
 device forever, expands an alias bomb into gigabytes, recurses into deep nesting until the
 stack overflows, and lets a duplicated key silently win (``minimum_age: 0`` written twice
 disables CHILD-MINOR). Here the file must be a regular file of bounded size, aliases and depth
-are bounded, and a duplicate key is an ``InputError`` naming it.
+are bounded, and a duplicate key is an ``InputError`` naming it. The waivers file, which may
+hold 10,000 entries, is read by ``read_bounded`` and parsed by yaml-rs, which itself rejects
+duplicate keys, deep nesting and more than a million alias replays.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ MAX_NODES = 100_000
 """Values after expanding aliases: nine aliases of nine aliases… are a billion otherwise."""
 
 
-def read_bounded(path: Path, what: str) -> bytes:
-    """The bytes of ``path``, which must be a regular file of at most ``MAX_BYTES``.
+def read_bounded(path: Path, what: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
 
     The type is checked before opening (opening a FIFO blocks), and the file is opened
     non-blocking and checked again, so that a swap between the two checks cannot hang us.
@@ -43,9 +45,9 @@ def read_bounded(path: Path, what: str) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise InputError(name, expected=f"{what} as a regular file (not a device, pipe or directory)")
-        data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise InputError(name, expected=f"{what} of at most {MAX_BYTES // 1024} KiB")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(name, expected=f"{what} of at most {max_bytes >> 10:,} KiB")
     return data
 
 

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pyarrow.parquet as pq
 import pytest
 from compliance_exports import FREE_TEXT, IMG, SCRIPT, ensure_kernel, hostile_export
 from PIL import Image
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 
 from handmade import make_export
 from privacy_audit.cli import app
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.common.html_export import check_self_contained
 from privacy_audit.reporting.compliance.policy_text import load_policy_text
 
@@ -39,11 +41,16 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export = hostile_export(root / "export")
     first = _report("--export", str(export), "--as-of", "2026-10-01", "--out", str(root / "october"))
     assert first.exit_code == 0, first.output
+    waivers = {"version": 1, "waivers": [{
+        "id": "W-1", "rule": "RET-TICKET-OVERDUE", "scope": "rule", "justification": f"{SCRIPT} litigation",
+        "approved_by": f"DPO {IMG}", "expires": "2026-11-15", "ticket": "PRIV-1",
+    }]}  # fmt: skip
+    (root / "waivers.yaml").write_text(json.dumps(waivers), encoding="utf-8")
     second = _report(
         "--export", str(export), "--as-of", "2026-11-01", "--out", str(root / "november"),
-        "--previous", str(root / "october" / "summary.json"),
+        "--previous", str(root / "october"), "--waivers", str(root / "waivers.yaml"), "--fail-on", "low",
     )  # fmt: skip
-    assert second.exit_code == 0, second.output
+    assert second.exit_code == 1, second.output  # open findings remain
     return root / "november"
 
 
@@ -57,7 +64,9 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "compliance.html",
         "compliance.ipynb",
         "findings.parquet",
+        "resolved.parquet",
         "summary.json",
+        MARKER,
         "attestation.json",  # scanned for personal values with every other artifact
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
@@ -76,9 +85,11 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
 ) -> None:
     summary = json.loads((report / "summary.json").read_text())
     totals = summary["totals"]
-    assert f"{totals['fail']} of {totals['rules']} rules failed" in page
+    failing = [r for r in summary["rules"] if r["open"]]  # RET-TICKET-OVERDUE's findings are waived
+    assert 0 < len(failing) < totals["fail"]
+    assert f"{len(failing)} of {totals['rules']} rules failed · {totals['open']} open findings" in page
     text = load_policy_text()
-    for rule in (r for r in summary["rules"] if r["status"] == "fail"):
+    for rule in failing:
         assert f"<h3>{rule['rule_id']} " in page
         for number in rule["clause"].split(", "):
             clause = text.get(number)
@@ -89,8 +100,17 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
 
 
 def test_html_compares_with_the_previous_run(page: str) -> None:
-    assert "Change since the previous run (as_of 2026-10-01)" in page
+    assert "What changed since the previous run (as_of 2026-10-01)" in page
+    assert "No file of the export changed. The policy is the same. The waivers changed." in page
     assert "Stacked bars of findings by severity for 2 runs" in page
+    assert "Findings per rule: open, waived, new, resolved" in page
+
+
+def test_html_shows_the_waivers_escaped(report: Path, page: str) -> None:
+    assert html.escape(f"{SCRIPT} litigation") in page and html.escape(f"DPO {IMG}") in page
+    assert '<tr class="pa-expiring"><td>W-1</td>' in page
+    waived = [r for r in pq.read_table(report / "findings.parquet").to_pylist() if r["status"] == "waived"]
+    assert waived and {r["waiver_id"] for r in waived} == {"W-1"}
 
 
 def test_nothing_from_the_export_is_markup_and_free_text_stays_out(report: Path, page: str) -> None:
@@ -121,8 +141,17 @@ def test_broken_export_fails_before_any_kernel_and_writes_nothing(tmp_path: Path
 def test_a_failing_cell_is_named_and_nothing_is_written(tmp_path: Path) -> None:
     ensure_kernel()
     export = make_export(tmp_path / "export", {})
-    broken = tmp_path / "summary.json"
-    broken.write_text("{not json", encoding="utf-8")
+    broken = tmp_path / "previous"  # a readable summary, but findings that are not Parquet
+    broken.mkdir()
+    summary = {
+        "as_of": "2026-10-01",
+        "policy_digest": "0" * 64,
+        "input_digests": {},
+        "totals": {},
+        "rules": [],
+    }
+    (broken / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    (broken / "findings.parquet").write_text("not parquet", encoding="utf-8")
     result = _report(
         "--export", str(export), "--as-of", "2026-11-01", "--out", str(tmp_path / "out"),
         "--previous", str(broken),
@@ -133,7 +162,7 @@ def test_a_failing_cell_is_named_and_nothing_is_written(tmp_path: Path) -> None:
         "compliance_report.ipynb: cell 1 (id prepare) `from privacy_audit.reporting.compliance import"
         in message
     )
-    assert "InputError" in message and "summary.json" in message
+    assert "InputError" in message and "findings.parquet" in message
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

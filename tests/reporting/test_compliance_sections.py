@@ -107,7 +107,8 @@ def test_another_policy_text_and_bad_ones(tmp_path: Path) -> None:
     [
         ({"as_of": "2026-13-01"}, "parameter as_of"),
         ({"export_dir": "/no/such/export"}, "parameter export_dir"),
-        ({"previous_summary": "/no/such/summary.json"}, "parameter previous_summary"),
+        ({"previous": "/no/such/run"}, "parameter previous"),
+        ({"waivers": "/no/such/waivers.yaml"}, "parameter waivers"),
         ({"exprot_dir": "x"}, "parameter exprot_dir: expected no such parameter"),
         ({"out_dir": ""}, "parameter out_dir: expected a valid value \\(an output directory is required"),
     ],
@@ -126,7 +127,12 @@ def test_parameters_resolve_paths_and_treat_empty_as_absent(tmp_path: Path) -> N
 
 def test_prepare_writes_findings_summary_and_attestation(run: ComplianceRun, root: Path) -> None:
     out = root / "out"
-    assert {p.name for p in out.iterdir()} == {"findings.parquet", "summary.json", "attestation.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "findings.parquet",
+        "resolved.parquet",
+        "summary.json",
+        "attestation.json",
+    }
     assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
 
 
@@ -148,7 +154,7 @@ def test_verdict_shows_the_change_since_the_previous_run(run: ComplianceRun) -> 
         if rule["rule_id"] == "RIGHTS-LATE":
             rule["status"] = "pass"
     text = compliance.verdict(dataclasses.replace(run, history=[before])).html
-    assert "Change since the previous run (as_of 2026-10-01)" in text
+    assert "What changed since the previous run (as_of 2026-10-01)" in text
     assert "+1" in text and "−3" in text
     assert "Newly failing: RIGHTS-LATE" in text
 
@@ -240,7 +246,10 @@ def test_history_from_a_folder_of_runs(tmp_path: Path) -> None:
         summary = {"as_of": day, "totals": {"by_severity": {}}, "rules": []}
         (tmp_path / day / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     history = compliance_run.load_history(tmp_path, date(2026, 11, 1))
-    assert [h["as_of"] for h in history] == ["2026-09-01", "2026-10-01"]  # earlier runs only
+    assert [(Path(d).name, h["as_of"]) for d, h in history] == [
+        ("2026-09-01", "2026-09-01"),
+        ("2026-10-01", "2026-10-01"),
+    ]  # earlier runs only
     (tmp_path / "2026-10-01" / "summary.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"summary\.json written by privacy-audit"):
         compliance_run.load_history(tmp_path, date(2026, 11, 1))
@@ -254,3 +263,82 @@ def test_sections_escape_the_export_and_omit_free_text(tmp_path: Path) -> None:
     assert html.escape(IMG) in text  # identifiers and the undeclared column's name, escaped
     assert SCRIPT not in text and IMG not in text
     assert FREE_TEXT not in text
+
+
+AGED = {
+    "accounts": [{"account_id": "A-GB", "country": "GB"}],
+    "orders": [
+        {"order_id": "O-old", "account_id": "A-GB", "order_date": "2015-01-01", "contact_id": "C1"},
+        {"order_id": "O-aged", "account_id": "A-GB", "order_date": "2020-09-15", "contact_id": "C1"},
+    ],
+}
+
+
+def _waivers(path: Path) -> Path:
+    def entry(wid: str, expires: str, **target: object) -> dict:
+        return {"id": wid, "rule": "RET-ORDER-OVERDUE", **target, "justification": f"{SCRIPT} kept for the tax audit",
+                "approved_by": "Data protection officer", "expires": expires}  # fmt: skip
+
+    waivers = [
+        entry("W-SOON", "2026-11-20", records=["O-old"]),
+        entry("W-STALE", "2027-06-30", records=["O-none"]),
+        entry("W-EXPIRED", "2026-10-15", records=["O-aged"]),
+    ]
+    path.write_text(json.dumps({"version": 1, "waivers": waivers}), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+@pytest.fixture(scope="module")
+def aged(root: Path) -> ComplianceRun:
+    """October: O-old overdue. November, same files: O-aged has aged past GB's 6 years."""
+    export = make_export(root / "aged", AGED)
+    compliance_run.prepare(str(export), "2026-10-01", "", str(root / "runs" / "october"))
+    waivers = _waivers(root / "waivers.yaml")
+    return compliance_run.prepare(
+        str(export), AS_OF, "", str(root / "runs" / "november"), str(root / "runs"), str(waivers)
+    )
+
+
+def test_verdict_tells_what_changed_since_the_previous_run(aged: ComplianceRun) -> None:
+    text = compliance.verdict(aged).html
+    assert "What changed since the previous run (as_of 2026-10-01)" in text
+    assert "No file of the export changed. The policy is the same. The waivers changed." in text
+    assert "Nothing in the data or the policy changed: the new findings (1) are records that aged" in text
+    assert "1 new finding · 0 resolved since then" in text
+
+
+def test_rule_lifecycle_counts_open_waived_new_resolved(aged: ComplianceRun) -> None:
+    text = compliance.rule_lifecycle(aged).html
+    cells = ["<td>RET-ORDER-OVERDUE</td><td>high</td><td>fail</td>"]
+    cells += [f'<td class="pa-num">{n}</td>' for n in (1, 1, 1, 0)]  # open, waived, new, resolved
+    assert "".join(cells) in text
+
+
+def test_waivers_section_shows_who_approved_what_until_when(aged: ComplianceRun) -> None:
+    text = compliance.waivers(aged).html
+    assert html.escape(f"{SCRIPT} kept for the tax audit") in text and SCRIPT not in text
+    assert "Data protection officer" in text
+    assert '<tr class="pa-expiring"><td>W-SOON</td>' in text and "2026-11-20 (in 19 days)" in text
+    assert "<td>W-STALE</td>" in text.split("Stale (1)")[1]
+    assert "<td>W-EXPIRED</td>" in text.split("Expired (1)")[1].split("Stale")[0]
+    assert "1 waiver expire within 30 days" in text
+
+
+def test_failing_rules_show_open_findings_only(aged: ComplianceRun) -> None:
+    text = compliance.failing_rules(aged).html
+    assert "1 open finding (1 more waived) of 2 records checked" in text
+    assert "O-aged" in text and "O-old" not in text  # O-old is waived
+    assert '<td class="pa-mono">new</td><td class="pa-mono">2026-11-01</td>' in text
+
+
+def test_severity_trend_charts_the_folder_of_runs(aged: ComplianceRun) -> None:
+    (chart,) = compliance.severity_trend(aged).charts
+    assert chart.alt == "Stacked bars of findings by severity for 2 runs."
+
+
+def test_a_folder_that_is_not_runs_is_unusable(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a run", encoding="utf-8")
+    with pytest.raises(InputError, match="a run folder, or a folder of run folders"):
+        compliance_run.load_history(tmp_path, date(2026, 11, 1))
+    (tmp_path / "first").mkdir()  # the first scheduled run: a folder of runs, none yet
+    assert compliance_run.load_history(tmp_path / "first", date(2026, 11, 1)) == []

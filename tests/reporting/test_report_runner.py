@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from compliance_exports import ensure_kernel
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from privacy_audit.reporting.common import runner
+from privacy_audit.errors import InputError
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.common.html_export import check_self_contained
-from privacy_audit.reporting.common.runner import ReportError, render_report
+from privacy_audit.reporting.common.runner import KERNEL_NAME, ReportError, render_report
 
 PARAMETERS = 'out_dir = ""\nname = "world"'
 HOSTILE_OUTPUT = """\
@@ -24,11 +26,6 @@ display({
     "text/plain": "plain",
 }, raw=True)
 print("stream output is left out of the HTML")"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def kernel() -> None:
-    ensure_kernel()
 
 
 def _notebook(path: Path, *sources: str) -> Path:
@@ -54,7 +51,8 @@ def test_publishes_html_notebook_and_artifacts_sanitized(tmp_path: Path) -> None
     )
     out = tmp_path / "out"
     html_path = render_report(nb, {"name": "there"}, out, "ok.html", cell_timeout=60)
-    assert {p.name for p in out.iterdir()} == {"ok.html", "ok.ipynb", "data.txt"}
+    assert {p.name for p in out.iterdir()} == {"ok.html", "ok.ipynb", "data.txt", MARKER}
+    assert json.loads((out / MARKER).read_text())["entries"] == ["data.txt", "ok.html", "ok.ipynb"]
     assert (out / "data.txt").read_text() == "hello there"  # out_dir is the staging folder
     html = html_path.read_text(encoding="utf-8")
     assert check_self_contained(html) == []
@@ -86,17 +84,16 @@ def test_unknown_parameter_is_refused_before_any_kernel(tmp_path: Path) -> None:
 
 
 def test_failing_cell_is_named_and_the_previous_report_kept(tmp_path: Path) -> None:
-    nb = _notebook(tmp_path / "nb.ipynb", "x = 1", "# load the data\nraise ValueError('no data')", "y = 2")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "nb.html").write_text("previous report", encoding="utf-8")
+    render_report(_notebook(tmp_path / "ok.ipynb", "print('previous report')"), {}, out, "nb.html")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    nb = _notebook(tmp_path / "nb.ipynb", "x = 1", "# load the data\nraise ValueError('no data')", "y = 2")
     with pytest.raises(
         ReportError, match=r"cell 3 \(id [\w-]+\) `# load the data` failed: ValueError: no data"
     ) as err:
         render_report(nb, {}, out, "nb.html")
     assert err.value.cell == 3 and err.value.ename == "ValueError"
-    assert [p.name for p in out.iterdir()] == ["nb.html"]
-    assert (out / "nb.html").read_text() == "previous report"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left
 
 
@@ -132,17 +129,44 @@ def test_a_leak_aborts_the_publication(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_kernel_says_how_to_register_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "KERNEL_NAME", "privacy-audit-not-registered")
-    with pytest.raises(ReportError, match="python -m ipykernel install --user --name"):
-        render_report(_notebook(tmp_path / "nb.ipynb"), {}, tmp_path / "out", "nb.html")
+def test_the_kernel_is_this_interpreter_whatever_jupyter_has_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registered kernelspec of the same name (another install's) is never what runs."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True)
+    other = {
+        "argv": ["/nonexistent/other-venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    }
+    (spec / "kernel.json").write_text(json.dumps(other | {"display_name": "other", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = _notebook(
+        tmp_path / "nb.ipynb", "import sys, tempfile\nprint(sys.executable, tempfile.gettempdir())"
+    )
+    render_report(nb, {}, tmp_path / "out", "nb.html")
+    executed = nbformat.read(tmp_path / "out" / "nb.ipynb", as_version=4)
+    executable, tmp = executed.cells[-1].outputs[0]["text"].split()
+    assert executable == sys.executable
+    assert Path(tmp).parent.name.startswith(".out.staging-")  # the kernel's temporary files: in staging
 
 
 def test_a_folder_of_other_files_is_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "thesis.docx").write_text("precious", encoding="utf-8")
-    with pytest.raises(ReportError, match="holds other files"):
+    with pytest.raises(InputError, match="out: expected a new or empty folder, or a previous output"):
         render_report(_notebook(tmp_path / "nb.ipynb"), {}, tmp_path / "out", "nb.html")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["thesis.docx"]
+
+
+def test_a_previous_report_gets_a_file_added_is_not_ours_any_more(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "nb.ipynb", "x = 1")
+    render_report(nb, {}, tmp_path / "out", "nb.html")
+    (tmp_path / "out" / "notes.txt").write_text("added by a person", encoding="utf-8")
+    with pytest.raises(InputError, match="previous output"):
+        render_report(nb, {}, tmp_path / "out", "nb.html")
+    assert (tmp_path / "out" / "notes.txt").exists()
+    (tmp_path / "out" / "notes.txt").unlink()
+    render_report(nb, {}, tmp_path / "out", "nb.html")  # exactly what we wrote: replaced
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from handmade import make_export
 from privacy_audit.cli import app
 from privacy_audit.errors import InputError
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.reporting.trends import publish as trends_publish
 from privacy_audit.reporting.trends import sections as trends_report
 from privacy_audit.reporting.trends.disclosure import Disclosed
@@ -209,7 +210,7 @@ def report(export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_publishes_parquet_html_and_notebook(report: Path) -> None:
-    assert {p.name for p in report.iterdir()} == {"trends.parquet", "trends.html", "trends.ipynb"}
+    assert {p.name for p in report.iterdir()} == {"trends.parquet", "trends.html", "trends.ipynb", MARKER}
     page = (report / "trends.html").read_text(encoding="utf-8")
     assert "cells suppressed" in page and "Top 5 collections per quarter" in page
     assert page.count("<img") == 3
@@ -217,7 +218,7 @@ def test_cli_publishes_parquet_html_and_notebook(report: Path) -> None:
     assert all(r["contributors"] >= 5 for r in table.to_pylist() if r["status"] == "published")
 
 
-def test_a_failing_notebook_exits_1_and_names_the_cell(
+def test_a_failing_notebook_exits_3_and_names_the_cell(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import privacy_audit.reporting.common.runner as runner
@@ -229,7 +230,7 @@ def test_a_failing_notebook_exits_1_and_names_the_cell(
 
     monkeypatch.setattr(runner, "render_report", failed)
     result = _run(export, tmp_path / "out", k=5)
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # the run is incomplete
     assert "cell 1" in result.output and "PublicationError" in result.output
 
 

@@ -1,8 +1,8 @@
 """The one small interface between the audit and the SQL engine that runs it."""
 
-from privacy_audit.engine.base import Engine, SourceFile
+from privacy_audit.engine.base import Engine
 
-__all__ = ["Engine", "SourceFile", "make_engine"]
+__all__ = ["Engine", "make_engine"]
 
 
 def make_engine(name: str = "duckdb", **options: object) -> Engine:

@@ -1,19 +1,21 @@
-"""DuckDB, the default engine: in-process, columnar, and reads Parquet and CSV in place."""
+"""DuckDB, the default engine: in-process, columnar; views read Parquet and CSV in place."""
 
 from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from privacy_audit.engine.base import INPUT, MEMORY, QUERY, Engine, EngineError, SourceFile
+from privacy_audit.engine.base import INPUT, MEMORY, QUERY, Engine, EngineError
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_FILE = re.compile(r"^\s*file = (.+?)\s*$", re.MULTILINE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
 _UNIT = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 _UNIT |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -59,19 +61,6 @@ class DuckDBEngine(Engine):
         if memory_limit:
             self.con.execute(f"SET memory_limit = {_quote(_checked_size(memory_limit))}")
 
-    def _reader(self, source: SourceFile, text_columns: list[str] | None) -> str:
-        path = _quote(source.location)
-        if source.format == "parquet":
-            return f"read_parquet({path})"
-        columns = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in text_columns or [])
-        return (
-            f"read_csv({path}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-            f"escape = '\"', strict_mode = true, max_line_size = {MAX_LINE}, columns = {{{columns}}})"
-        )
-
-    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
-        self.create_view(view, f"SELECT * FROM {self._reader(source, text_columns)}")
-
     def schema(self, view: str) -> list[tuple[str, str]]:
         rows = self.con.execute(f"DESCRIBE {_ident(view)}").fetchall()
         return [(r[0], r[1]) for r in rows]
@@ -90,29 +79,14 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise _engine_error(exc) from None
 
-    def row_number_sql(self, source: SourceFile) -> str:
-        path = _quote(source.location)
-        if source.format == "parquet":
-            return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true)"
-        raw = f"raw__{source.table}"
-        return f"SELECT *, row_number() OVER () AS _row FROM {_ident(raw)}"
-
-    def first_row_where(self, source: SourceFile, condition: str) -> int | None:
+    @contextmanager
+    def file_order(self) -> Iterator[None]:
+        """Within this block, scans return rows in file order (locating a bad CSV row needs it)."""
         self.con.execute("SET preserve_insertion_order = true")
         try:
-            return super().first_row_where(source, condition)
+            yield
         finally:
             self.con.execute("SET preserve_insertion_order = false")
-
-    def null_free_columns(self, source: SourceFile) -> set[str]:
-        if source.format != "parquet":
-            return set()
-        rows = self.con.execute(
-            "SELECT path_in_schema FROM parquet_metadata(?) GROUP BY path_in_schema "
-            "HAVING bool_and(coalesce(stats_null_count = 0, false))",
-            [source.location],
-        ).fetchall()
-        return {r[0] for r in rows}
 
     def _run(self, sql: str) -> None:
         try:
@@ -163,7 +137,8 @@ def _engine_error(exc: duckdb.Error) -> EngineError:
     text = str(exc)
     line = _CSV_LINE.search(text)
     message, kind = _scrubbed(exc, text)
-    return EngineError(message, int(line.group(1)) if line else None, kind)
+    file = _CSV_FILE.search(text)
+    return EngineError(message, int(line.group(1)) if line else None, file.group(1) if file else None, kind)
 
 
 def _scrubbed(exc: duckdb.Error, text: str) -> tuple[str, str]:

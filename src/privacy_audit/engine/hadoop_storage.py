@@ -41,7 +41,7 @@ class HadoopStorage(Storage):
             if not fs.getFileStatus(path).isDirectory():
                 raise NotADirectoryError(root)
             found = [
-                Entry(s.getPath().getName(), s.getPath().toString(), s.isFile(), s.getLen())
+                Entry(s.getPath().getName(), s.getPath().toString(), s.isFile(), s.getLen(), s.isDirectory())
                 for s in fs.listStatus(path)
             ]
         return sorted(found, key=lambda e: e.name)

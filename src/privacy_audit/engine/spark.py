@@ -12,24 +12,13 @@ Decisions, and why:
   (rule queries are joins and aggregates over few columns), no UI, no progress bars. Spark's
   logging is off and the JVM's start-up chatter goes to a file: standard error belongs to the
   audit, and Spark's executors would log malformed CSV records — personal data — verbatim.
-- **Reading.** CSV with every column as text (the header's names), RFC 4180 quoting with ``"``
-  as escape, records may span lines, ``FAILFAST`` and ``unescapedQuoteHandling=RAISE_ERROR``: a
-  record with too many or too few fields or a stray quote is an error. Spark does not say on
-  which line; for a local file the engine finds it by reading the file with Python's csv
-  module, only after such an error. Known differences from DuckDB's reader: a quote left open
-  at the very end of a file swallows the rest into the last field instead of failing (the
-  field count usually fails anyway); invalid UTF-8 becomes U+FFFD instead of an error; a
-  timestamp at hour 24 (``2020-01-01 24:00:00``) is rejected where DuckDB reads the next
-  midnight. Multi-line records make each CSV file one task: prefer Parquet for big exports.
-  Parquet is read as is; ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, arrive as
-  integers and are truncated to microseconds as DuckDB does (local files, whose footer pyarrow
-  reads).
+- **Reading** export files is the loader's (``sources/spark_reader.py``, which says how); the
+  engine only turns Spark's errors into ``EngineError`` naming the file Spark names.
 - **Paths.** Local paths are read as ``file:`` URIs (glob characters escaped); a path that is
   already a URI (``hdfs://``, ``s3a://``, ``abfs://``…) is passed through as is, and the loader
   lists, checks and digests such an export through the same Hadoop file system Spark reads it
-  with (``hadoop_storage.py``). Parquet footers (nanosecond timestamps, NULL statistics) and,
-  after a CSV parse error, the bad line are read through that storage too.
-- **SQL.** Rules and the loader speak DuckDB; ``spark_sql.to_spark`` translates each statement
+  with (``hadoop_storage.py``).
+- **SQL.** Rules, the loader and mapping expressions speak DuckDB; ``spark_sql.to_spark`` translates each statement
   and binds ``$name`` parameters as literals (that module lists every rewrite).
 - **Hand-written variants** (``Rule.spark_sql``, run instead of ``sql`` on Spark): none; every
   rule translates exactly.
@@ -37,8 +26,6 @@ Decisions, and why:
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import shutil
@@ -48,13 +35,11 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlglot.errors import SqlglotError
 
-from privacy_audit.engine.base import Engine, EngineError, SourceFile
+from privacy_audit.engine.base import Engine, EngineError
 from privacy_audit.engine.hadoop_storage import HadoopStorage
 from privacy_audit.engine.spark_sql import TranslationError, to_spark
 from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
@@ -62,8 +47,7 @@ from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 from pyspark.logger import PySparkLogger  # noqa: E402 - after the warning filter
-from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 DEFAULT_MASTER = "local[2]"
@@ -73,6 +57,8 @@ AUDIT_CONF = {
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "true",
     "spark.sql.legacy.parquet.nanosAsLong": "true",
+    # Hive partition values stay text, as in DuckDB's reading; a mapping casts them if it must.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 # Sized for one small machine: only with a local master, never over a cluster's own settings.
 LOCAL_CONF = {
@@ -114,13 +100,6 @@ for _name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
     PySparkLogger.getLogger(_name).disabled = True
 
 
-class _Footer(NamedTuple):
-    """What the engine reads from a Parquet footer: the Arrow schema and the column statistics."""
-
-    schema: pa.Schema
-    metadata: pq.FileMetaData
-
-
 class SparkEngine(Engine):
     """One SparkSession; each export file is a temporary view, nothing is copied."""
 
@@ -150,60 +129,16 @@ class SparkEngine(Engine):
         self.spark = session
         self.version = session.version
         self._views: set[str] = set()
-        self._row_views: dict[str, str] = {}
-        self._csv_files: dict[str, SourceFile] = {}
         self._hadoop = HadoopStorage(session)
-        self._footers: dict[str, _Footer] = {}
 
     def storage(self, root: str) -> Storage:
         return self._hadoop if is_uri(root) else LocalStorage()
-
-    def null_free_columns(self, source: SourceFile) -> set[str]:
-        if source.format != "parquet":
-            return set()
-        meta = self._footer(source.location).metadata
-        null_free: dict[str, bool] = {}
-        for group in range(meta.num_row_groups):
-            for index in range(meta.num_columns):
-                column = meta.row_group(group).column(index)
-                stats = column.statistics
-                proved = stats is not None and stats.has_null_count and stats.null_count == 0
-                null_free[column.path_in_schema] = null_free.get(column.path_in_schema, True) and proved
-        return {name for name, proved in null_free.items() if proved}
-
-    def _footer(self, location: str) -> _Footer:
-        """A Parquet file's footer, read once through its storage: reading and validation both need it."""
-        if location not in self._footers:
-            with self.storage(location).open(location) as handle:
-                parquet = pq.ParquetFile(handle)
-                self._footers[location] = _Footer(parquet.schema_arrow, parquet.metadata)
-        return self._footers[location]
-
-    def open_raw(self, view: str, source: SourceFile, text_columns: list[str] | None) -> None:
-        uri = _uri(source.location)
-        try:
-            if source.format == "csv":
-                frame = self._read_csv(uri, text_columns or [])
-                self._csv_files[_plain(uri)] = source
-                rows = frame.withColumn(
-                    "_row", F.row_number().over(Window.orderBy(F.monotonically_increasing_id()))
-                )
-            else:
-                base = self.spark.read.parquet(uri)
-                nanos = _nanosecond_columns(self._footer(source.location).schema)
-                frame = _micros(base, nanos)
-                rows = _micros(base.select("*", (F.col("_metadata.row_index") + 1).alias("_row")), nanos)
-        except Exception as exc:
-            raise self._error(exc) from None
-        self._register_frame(view, frame)
-        self._row_views[source.table] = f"rows__{source.table}"
-        self._register_frame(self._row_views[source.table], rows)
 
     def schema(self, view: str) -> list[tuple[str, str]]:
         try:
             fields = self.spark.table(view).schema.fields
         except Exception as exc:
-            raise self._error(exc) from None
+            raise self.as_engine_error(exc) from None
         return [(f.name, duckdb_type(f.dataType)) for f in fields]
 
     def create_view(self, view: str, select_sql: str) -> None:
@@ -211,7 +146,7 @@ class SparkEngine(Engine):
         self._views.add(view)
 
     def register(self, name: str, table: pa.Table) -> None:
-        self._register_frame(name, self.spark.createDataFrame(table))
+        self.register_frame(name, self.spark.createDataFrame(table))
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         try:
@@ -219,10 +154,7 @@ class SparkEngine(Engine):
         except EngineError:
             raise
         except Exception as exc:
-            raise self._error(exc) from None
-
-    def row_number_sql(self, source: SourceFile) -> str:
-        return f"SELECT * FROM {self._row_views[source.table]}"
+            raise self.as_engine_error(exc) from None
 
     def close(self) -> None:
         """Drop this engine's views; stop the session only if this engine started it."""
@@ -232,22 +164,8 @@ class SparkEngine(Engine):
         if self._owns:
             self.spark.stop()
 
-    def _read_csv(self, uri: str, columns: list[str]) -> DataFrame:
-        schema = T.StructType([T.StructField(c, T.StringType()) for c in columns])
-        return self.spark.read.csv(
-            uri,
-            schema=schema,
-            header=True,
-            sep=",",
-            quote='"',
-            escape='"',
-            encoding="UTF-8",
-            multiLine=True,
-            mode="FAILFAST",
-            unescapedQuoteHandling="RAISE_ERROR",
-        )
-
-    def _register_frame(self, name: str, frame: DataFrame) -> None:
+    def register_frame(self, name: str, frame: DataFrame) -> None:
+        """Make a DataFrame queryable as ``name`` (the loader's views over export files)."""
         frame.createOrReplaceTempView(name)
         self._views.add(name)
 
@@ -261,19 +179,16 @@ class SparkEngine(Engine):
         try:
             return self.spark.sql(text)
         except Exception as exc:
-            raise self._error(exc) from None
+            raise self.as_engine_error(exc) from None
 
-    def _error(self, exc: Exception) -> EngineError:
+    def as_engine_error(self, exc: Exception) -> EngineError:
         """An EngineError naming what failed, never quoting a value of the export."""
         read = _READ_FILE.search(str(exc))
-        source = self._csv_files.get(_plain(read.group(1))) if read else None
-        if source is not None:
-            return EngineError(
-                "Spark could not parse a CSV record (wrong number of fields or bad quoting)",
-                _bad_csv_line(self.storage(source.location), source.location),
-            )
         message = _QUOTED.sub("'…'", _first_line(exc))
-        return EngineError(message.split(" record parsing:")[0].split(". ")[0])
+        return EngineError(
+            message.split(" record parsing:")[0].split(". ")[0],
+            file=plain_path(read.group(1)) if read else None,
+        )
 
 
 def _start(master: str | None, conf: Mapping[str, str]) -> SparkSession:
@@ -344,30 +259,16 @@ def duckdb_type(data_type: T.DataType) -> str:
     return _SIMPLE_TYPES.get(type(data_type), data_type.simpleString().upper())
 
 
-def _uri(location: str) -> str:
+def file_uri(location: str) -> str:
+    """The URI Spark reads a file by: local paths as escaped ``file:`` URIs, URIs as they are."""
     if is_uri(location):
         return location
     return "file:" + _GLOB.sub(r"\\\1", str(Path(location).absolute()))
 
 
-def _plain(uri: str) -> str:
+def plain_path(uri: str) -> str:
     """A file URI without escapes or authority slashes, to compare Spark's spelling with ours."""
     return re.sub(r"^file:/+", "/", _GLOB.sub(lambda m: m.group(1), uri.replace("\\", "")))
-
-
-def _nanosecond_columns(schema: pa.Schema) -> dict[str, bool]:
-    """Parquet columns Spark reads as integer nanoseconds → whether they are UTC-adjusted."""
-    return {
-        f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
-    }
-
-
-def _micros(frame: DataFrame, nanos: Mapping[str, bool]) -> DataFrame:
-    """Nanosecond integers → timestamps, truncated to microseconds as DuckDB's cast does."""
-    for name, adjusted in nanos.items():
-        moment = F.timestamp_micros(F.expr(f"{_ident(name)} DIV 1000"))
-        frame = frame.withColumn(name, moment if adjusted else moment.cast(T.TimestampNTZType()))
-    return frame
 
 
 def _naive_timestamps(table: pa.Table) -> pa.Table:
@@ -378,25 +279,6 @@ def _naive_timestamps(table: pa.Table) -> pa.Table:
     ]
     schema = pa.schema(fields)
     return table if schema == table.schema else table.cast(schema)
-
-
-def _bad_csv_line(storage: Storage, location: str) -> int | None:
-    """The file line where the first record with the wrong number of fields or bad quoting starts."""
-    start = 1
-    try:
-        with io.TextIOWrapper(
-            storage.open(location), encoding="utf-8", errors="replace", newline=""
-        ) as handle:
-            reader = csv.reader(handle, strict=True)
-            width = len(next(reader, []))
-            start = reader.line_num + 1
-            for record in reader:
-                if len(record) != width:
-                    return start
-                start = reader.line_num + 1
-    except csv.Error:
-        return start
-    return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -9,6 +9,8 @@ engines disagree on meaning rather than on spelling, is rewritten here on the sy
 - ``to_years``/``to_months``/``to_days``… and ``INTERVAL (expr) unit`` become
   ``make_ym_interval``/``make_dt_interval``; the other operand of ``+``/``-`` is cast to a
   timestamp, since DuckDB's date + interval is a timestamp and Spark's a date.
+- ``CAST(x AS TIMESTAMPTZ)`` (text with a UTC offset) becomes ``TIMESTAMP_LTZ``: with
+  ``timestampType=TIMESTAMP_NTZ`` Spark's plain ``TIMESTAMP`` would drop the offset.
 - ``CAST(a - b AS VARCHAR)`` spells the interval between two timestamps as DuckDB does
   ("30 days 14:00:00"); both operands must be timestamps.
 - ``list_sum`` (integers) becomes ``aggregate``; ``list[i:j]`` becomes ``slice`` (1-based,
@@ -244,6 +246,9 @@ def _is_interval(node: exp.Expression) -> bool:
 
 
 def _cast(node: exp.Cast, _: Mapping[str, object]) -> exp.Expression:
+    if node.to.this == exp.DataType.Type.TIMESTAMPTZ:  # an instant: Spark's TIMESTAMP is NTZ here
+        node.set("to", exp.DataType.build("TIMESTAMP_LTZ", dialect=_SPARK))
+        return node
     if isinstance(node.this, exp.Sub) and node.to.this in _TEXT:
         us = _template(_MICROS_BETWEEN, a=node.this.this, b=node.this.expression)
         return _template(_INTERVAL_TEXT, us=us)

@@ -1,7 +1,7 @@
 """Where an export's files live: a local directory, or any storage the engine itself reads.
 
-The loader needs four things of the files beside the engine's reading of them: list the export
-directory, know each file's size, read a CSV header (and, after a parse error, the bad line),
+The loader needs four things of the files beside the engine's reading of them: list a directory
+(the export's, a part-file directory's), know each file's size, read a CSV header (and, after a parse error, the bad line),
 and digest every byte for the manifest. ``LocalStorage`` does them with the file system;
 engines that read remote storage (Spark: HDFS, S3, …) supply a ``Storage`` that does them there.
 """
@@ -24,11 +24,6 @@ def is_uri(location: str) -> bool:
     return bool(_URI.match(location))
 
 
-def base_name(location: str) -> str:
-    """The last segment of a path or URI: the file's name."""
-    return location.rstrip("/").rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True)
 class Entry:
     """One entry of the export directory."""
@@ -37,6 +32,7 @@ class Entry:
     location: str
     is_file: bool
     size: int
+    is_dir: bool = False
     kind: str = "a directory"
     """What a non-file is, in words for a message: a directory, a device, a pipe, a broken link."""
 
@@ -80,9 +76,9 @@ def _entry(path: Path) -> Entry:
     try:
         mode = path.stat().st_mode
     except OSError:
-        return Entry(path.name, str(path), False, 0, "a broken link")
+        return Entry(path.name, str(path), False, 0, kind="a broken link")
     if stat.S_ISREG(mode):
         return Entry(path.name, str(path), True, path.stat().st_size)
     kinds = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a pipe", stat.S_ISSOCK: "a socket"}
     kind = next((k for test, k in kinds.items() if test(mode)), "a device")
-    return Entry(path.name, str(path), False, 0, kind)
+    return Entry(path.name, str(path), False, 0, stat.S_ISDIR(mode), kind)

@@ -43,7 +43,7 @@ def assessment_results(result: AuditResult, findings_digest: str, waivers: Itera
         ar.Observation(
             uuid=uid("observation", r.rule.id),
             title=r.rule.id,
-            description=" ".join(r.rule.what.split()),
+            description=" ".join(r.rule.docs(result.policy).what.split()),
             methods=["TEST"],
             collected=result.finished_at,
             props=[

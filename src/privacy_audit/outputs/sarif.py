@@ -80,9 +80,14 @@ def sarif_log(result: AuditResult, waivers: Iterable[WaiverNote] = ()) -> dict:
                         "rules": [
                             {
                                 "id": rule.id,
-                                "shortDescription": {"text": " ".join(rule.what.split()).split(". ")[0]},
-                                "fullDescription": {"text": " ".join(rule.what.split())},
-                                "help": {"text": rule.doc(), "markdown": rule.doc()},
+                                "shortDescription": {
+                                    "text": " ".join(rule.docs(result.policy).what.split()).split(". ")[0]
+                                },
+                                "fullDescription": {"text": " ".join(rule.docs(result.policy).what.split())},
+                                "help": {
+                                    "text": rule.doc(result.policy),
+                                    "markdown": rule.doc(result.policy),
+                                },
                                 "defaultConfiguration": {"level": LEVELS[rule.severity.value]},
                                 "properties": {
                                     "severity": rule.severity.value,

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from privacy_audit.contract import TABLES
 from privacy_audit.errors import InputError
-from privacy_audit.export import FORMATS
 from privacy_audit.outputs.attestation import (
     BUNDLED_POLICY,
     ENVELOPE,
@@ -28,6 +26,7 @@ from privacy_audit.outputs.attestation import (
     fingerprint,
     sha256_file,
 )
+from privacy_audit.sources.files import table_of
 
 
 class Mismatch(Exception):
@@ -72,7 +71,7 @@ def verify_run(run_dir: Path, export_dir: Path | None = None, public_key: Path |
     subjects = _entries(statement.get("subject"), "subject")
     configuration = _entries(predicate.get("configuration"), "configuration")
     if export_dir is not None:
-        listed = {name for name, _ in subjects}
+        listed = {name.split("/")[0] for name, _ in subjects}  # a part file's table directory
         for name, digest in subjects:
             _check(export_dir / name, name, digest)
         extra = sorted(
@@ -133,8 +132,7 @@ def _configuration_path(name: str, uri: str) -> Path:
 
 
 def _is_table_file(name: str) -> bool:
-    table, _, fmt = name.rpartition(".")
-    return fmt in FORMATS and table in TABLES
+    return table_of(name) is not None
 
 
 def _public_key(path: Path):  # -> securesystemslib.signer.SSlibKey

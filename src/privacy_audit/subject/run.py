@@ -12,7 +12,7 @@ from privacy_audit import __version__
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.errors import InputError
 from privacy_audit.export import open_export
-from privacy_audit.outputs.findings import atomic_directory, check_output_dir
+from privacy_audit.outputs.folder import staged_output
 from privacy_audit.policy import load_policy
 from privacy_audit.subject.assessment import assess
 from privacy_audit.subject.documents import leak_scan, plan_csv, subject_document, write_package
@@ -55,29 +55,28 @@ def run_subject(
     """
     if out.exists():
         raise InputError(str(out), expected="a new output directory (it exists already)")
-    check_output_dir(out, export_dir)
-    policy, policy_digest = load_policy(policy_file)
-    engine = engine or make_engine()
-    export = open_export(export_dir, engine)
-    holding = collect(engine, export, resolve(engine, subject_id))
-    assessed = assess(holding, policy, as_of)
-    manifest = {
-        "tool_version": __version__,
-        "as_of": as_of.isoformat(),
-        "policy_file": str(policy_file) if policy_file else "default_policy.yaml",
-        "policy_digest": policy_digest,
-        "input_digests": dict(sorted(export.digests.items())),
-        "ignored_files": export.ignored,
-        "engine": engine.name,
-        "engine_version": engine.version,
-        "with_values": with_values,
-    }
-    document = subject_document(holding, assessed, as_of, manifest)
-    texts = {SUBJECT_FILE: json.dumps(document, indent=2) + "\n", PLAN_FILE: plan_csv(assessed)}
-    leak_scan(holding, texts)
-    with atomic_directory(out) as staged:
+    with staged_output(out, export_dir) as stage:
+        policy, policy_digest = load_policy(policy_file)
+        engine = engine or make_engine()
+        export = open_export(export_dir, engine)
+        holding = collect(engine, export, resolve(engine, subject_id))
+        assessed = assess(holding, policy, as_of)
+        manifest = {
+            "tool_version": __version__,
+            "as_of": as_of.isoformat(),
+            "policy_file": str(policy_file) if policy_file else "default_policy.yaml",
+            "policy_digest": policy_digest,
+            "input_digests": dict(sorted(export.digests.items())),
+            "ignored_files": export.ignored,
+            "engine": engine.name,
+            "engine_version": engine.version,
+            "with_values": with_values,
+        }
+        document = subject_document(holding, assessed, as_of, manifest)
+        texts = {SUBJECT_FILE: json.dumps(document, indent=2) + "\n", PLAN_FILE: plan_csv(assessed)}
+        leak_scan(holding, texts)
         for name, text in texts.items():
-            (staged / name).write_text(text, encoding="utf-8")
+            (stage.output / name).write_text(text, encoding="utf-8")
         if with_values:
-            write_package(holding, staged)
+            write_package(holding, stage.output)
     return SubjectRun(document, out)

@@ -3,8 +3,8 @@
 Writes ``OUT/export/<table>.<fmt>`` (the export an audit reads), ``OUT/truth.csv`` (every
 planted violation as rule_id,record_id), ``OUT/near_misses.csv`` (rule_id,record_id,why: cases
 just inside a boundary that must not be reported) and ``OUT/generation.json``. The truth sits
-beside the export, never inside it. Output appears whole or not at all: everything is written
-into a temporary sibling directory first.
+beside the export, never inside it. Output appears whole or not at all, and replaces only a
+previous output (``outputs.folder.staged_output``, which raises ``InputError`` otherwise).
 
 Same seed and data version give byte-identical files: numpy and Faker are seeded explicitly,
 no clock is read, and both file formats are written deterministically.
@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +25,7 @@ import pyarrow as pa
 from rich.console import Console
 
 from privacy_audit.contract import TABLES
+from privacy_audit.outputs.folder import staged_output
 from privacy_audit.policy import load_policy
 from privacy_audit.progress import progress_bar
 from privacy_audit.synth import governance, schemas
@@ -50,11 +47,11 @@ SCALES = {"demo": 4_000}
 MAX_CONTACTS = 1_000_000
 MIN_CONTACTS = 500
 FORMATS = ("parquet", "csv", "mixed")
-MARKER = "generation.json"
+MANIFEST = "generation.json"
 
 
 class GenerationError(ValueError):
-    """Arguments or an output directory the generator cannot use."""
+    """Arguments the generator cannot use."""
 
 
 @dataclass(frozen=True)
@@ -118,24 +115,6 @@ class _Bar:
             self.progress.stop()
 
 
-@contextmanager
-def _staging(out: Path) -> Iterator[Path]:
-    """A fresh directory beside ``out`` that replaces it on success, and vanishes on failure."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        raise GenerationError(f"{out}: expected a new directory or a previous generation's output")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the output is an ordinary directory
-    try:
-        yield tmp
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-
-
 def generate(out: Path, chosen: Settings, console: Console | None = None) -> dict[str, Any]:
     """Generate the export, truth, near misses and manifest into ``out``; returns the manifest."""
     policy, _ = load_policy()
@@ -149,7 +128,8 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
         pools = build_pools(chosen.seed, int(np.clip(chosen.contacts // 20, 150, 1500)), chosen.as_of)
         catalog = build_catalog(int(np.clip(chosen.contacts // 250, 300, 3000)), setup)
         versions = policy_history(timeline)
-        with _staging(Path(out)) as staging:
+        with staged_output(Path(out)) as stage:
+            staging = stage.output
             export = staging / "export"
             export.mkdir()
             writers = {
@@ -200,7 +180,7 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 "planted_violations": len(book.truth),
                 "near_misses": len(book.near),
             }
-            (staging / MARKER).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             bar.step("done")
     finally:
         bar.close()

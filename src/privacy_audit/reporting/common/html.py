@@ -37,6 +37,7 @@ CSS = """
 .pa-sev-high { color: #fff; background: #c62828; padding: 0 .4rem; border-radius: 3px; }
 .pa-sev-medium { color: #000; background: #ffb74d; padding: 0 .4rem; border-radius: 3px; }
 .pa-sev-low { color: #000; background: #cfd8dc; padding: 0 .4rem; border-radius: 3px; }
+.jp-RenderedHTMLCommon .pa-section table tr.pa-expiring td { background: #fff3e0; }
 .pa-mono { font-family: var(--jp-code-font-family, monospace); word-break: break-all; }
 """
 
@@ -62,15 +63,35 @@ def table(
     rows: Iterable[Sequence[object]],
     numeric: Sequence[int] = (),
     text_class: str | None = None,
+    row_classes: Sequence[str | None] = (),
 ) -> str:
-    """A table of escaped cells; ``numeric`` columns align right, others get ``text_class``."""
+    """A table of escaped cells; ``numeric`` columns align right, others get ``text_class``.
+
+    ``row_classes`` gives row i the class ``row_classes[i]`` (a highlight), when there is one.
+    """
 
     def cell(name: str, i: int, value: object) -> str:
         return tag(name, esc(value), "pa-num" if i in numeric else text_class if name == "td" else None)
 
     head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = "".join(tag("tr", "".join(cell("td", i, v) for i, v in enumerate(row))) for row in rows)
+    body = "".join(
+        tag(
+            "tr",
+            "".join(cell("td", i, v) for i, v in enumerate(row)),
+            row_classes[n] if n < len(row_classes) else None,
+        )
+        for n, row in enumerate(rows)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def tiles(items: Sequence[tuple[str, object]]) -> str:
+    """Big numbers with a label under each; labels are HTML (like ``tag`` content), values are escaped."""
+    return tag(
+        "div",
+        "".join(tag("div", f"<strong>{esc(v)}</strong>{label}", "pa-tile") for label, v in items),
+        "pa-tiles",
+    )
 
 
 def severity_badge(severity: str) -> str:

@@ -2,29 +2,33 @@
 
 API::
 
-    render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None) -> Path
+    render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None,
+                  export=None) -> Path
     notebook_path(name) -> Path        # e.g. notebook_path("compliance_report.ipynb")
 
 - ``notebook``: the .ipynb (presentation only, one cell tagged ``parameters``).
 - ``parameters``: names and plain values (str, int, float, bool). Validate them with the
   report's pydantic model first; the runner refuses names the notebook does not declare
   (papermill would accept them silently). When the notebook declares ``out_dir``, the runner
-  sets it to the staging directory, so whatever the notebook writes there is published with
+  sets it to the staging folder, so whatever the notebook writes there is published with
   the report, atomically.
 - ``out_dir``: the published folder. It ends up holding ``html_name``, the executed notebook
   (same stem, ``.ipynb``) and the notebook's own artifacts, or, on any failure, stays as it was.
-  An existing folder is replaced only when it is empty or holds a previous ``html_name``.
+  It is written like every output (``privacy_audit.outputs.folder.staged_output``): an existing
+  folder is replaced only when it is provably a previous output, else ``InputError``.
 - ``cell_timeout``: seconds any one cell may run.
 - ``scanner``: anything with ``scan_text(text) -> list[str]`` (leak descriptions), e.g.
   ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
   scanned (images excepted) and one finding aborts the publication.
+- ``export``: a folder ``out_dir`` must stay out of (the export the notebook reads).
 
 Raises ``ReportError`` (with ``cell`` and ``ename`` when a cell failed) and never leaves a
-partial report. Steps: check the kernel is registered → papermill under the fixed kernel
-``privacy-audit`` into a staging folder beside ``out_dir`` → check every cell ran without an
-error output (papermill exits cleanly after ``sys.exit(0)`` or a cell tagged
-``raises-exception``) → HTML without inputs, sanitized, with no script and nothing fetched
-from a network → leak scan → rename into place.
+partial report. Steps: papermill in a kernel of this very interpreter (``sys.executable``,
+whatever kernels Jupyter has registered) into a staging folder beside ``out_dir`` → check every
+cell ran without an error output (papermill exits cleanly after ``sys.exit(0)`` or a cell tagged
+``raises-exception``) → HTML without inputs, sanitized, with no script and nothing fetched from a
+network → leak scan → rename into place. The executed notebook and the kernel's connection file
+live in the staging folder's private scratch, so a killed run leaves nothing elsewhere.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -41,14 +45,17 @@ import nbformat
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zmq
+from ipykernel.kernelspec import get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
+from traitlets.config import Config
 
-from privacy_audit.outputs.findings import atomic_directory
+from privacy_audit.outputs.folder import staged_output
 from privacy_audit.reporting.common.html_export import check_self_contained, to_html
 
 KERNEL_NAME = "privacy-audit"
-REGISTER_KERNEL = f'python -m ipykernel install --user --name {KERNEL_NAME} --display-name "{KERNEL_NAME}"'
+"""The kernel name the executed notebook records; only ``_OwnKernelManager`` ever resolves it."""
 _PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 _BASE64_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
 
@@ -61,12 +68,25 @@ class ReportError(Exception):
         self.cell, self.ename = cell, ename
 
 
-class _EncryptedKernelManager(AsyncKernelManager):
-    """Kernel traffic encrypted with CurveZMQ when pyzmq and the kernel support it.
+class _OwnKernelManager(AsyncKernelManager):
+    """A kernel of the interpreter running this code, with its traffic encrypted when possible.
+
+    The spec is built here, never looked up among the kernels Jupyter has registered: a global
+    ``privacy-audit`` kernelspec may launch another install (an older venv, a second project),
+    and the report would silently run that install's code.
 
     Notebooks read the export and print what they computed; over plain local TCP any process on
-    the machine could listen. Encrypted, ipykernel also stops warning on every nightly run.
+    the machine could listen. CurveZMQ encryption is used when pyzmq supports it.
     """
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        """``sys.executable``'s ipykernel; its temporary files (DuckDB's spill) go beside the
+        connection file, into the run's private scratch, so a killed run leaves none in /tmp."""
+        if self._kernel_spec is None:
+            env = {"TMPDIR": str(Path(self.connection_file).parent)} if self.connection_file else {}
+            self._kernel_spec = KernelSpec(**get_kernel_dict(), env=env, resource_dir="")
+        return self._kernel_spec
 
     @default("transport_encryption")
     def _auto_encryption(self) -> str:
@@ -87,22 +107,22 @@ def render_report(
     *,
     cell_timeout: int = 600,
     scanner: TextScanner | None = None,
+    export: Path | None = None,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and publish it into ``out_dir``; returns the HTML."""
     import papermill
 
-    notebook, out_dir = Path(notebook).resolve(), Path(out_dir).resolve()
-    _check_kernel()
+    notebook, out_dir = Path(notebook).resolve(), Path(out_dir)
     declared = papermill.inspect_notebook(str(notebook))
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise ReportError(
             f"{notebook.name} has no parameter {', '.join(unknown)} (it declares {', '.join(declared)})"
         )
-    _check_replaceable(out_dir, html_name)
-    with atomic_directory(out_dir) as staging, tempfile.TemporaryDirectory() as work:
+    with staged_output(out_dir, export) as stage:
+        staging = stage.output
         # Executed outside the staging folder, so the notebook's out_dir starts empty.
-        executed = Path(work) / f"{Path(html_name).stem}.ipynb"
+        executed = stage.scratch / f"{Path(html_name).stem}.ipynb"
         values = {**parameters, **({"out_dir": str(staging)} if "out_dir" in declared else {})}
         try:
             papermill.execute_notebook(
@@ -114,7 +134,8 @@ def render_report(
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 log_output=False,
-                kernel_manager_class=_EncryptedKernelManager,
+                kernel_manager_class=_OwnKernelManager,
+                config=Config({"KernelManager": {"connection_file": str(stage.scratch / "kernel.json")}}),
             )
         except Exception as exc:  # every failure (cell error, timeout, dead kernel) names the cell
             raise _cell_error(notebook, executed, exc) from None
@@ -138,33 +159,15 @@ def render_report(
                 raise ReportError(
                     f"personal data would be published, nothing written: {'; '.join(leaks[:10])}"
                 )
-    return out_dir / html_name
+    return out_dir.resolve() / html_name
 
 
 def notebook_path(name: str) -> Path:
-    """A report notebook of the source tree (``notebooks/`` beside ``src/``)."""
-    path = Path(__file__).resolve().parents[4] / "notebooks" / name
+    """A report notebook shipped in the package (``privacy_audit/notebooks``, linked to ``notebooks/``)."""
+    path = Path(str(resources.files("privacy_audit") / "notebooks" / name))
     if not path.is_file():
-        raise ReportError(f"report notebook {path} not found (the notebooks ship with the source tree)")
+        raise ReportError(f"report notebook {name} not found in the installed package")
     return path
-
-
-def _check_kernel() -> None:
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-    except NoSuchKernel:
-        raise ReportError(
-            f"the Jupyter kernel {KERNEL_NAME!r} is not registered; register it once with: {REGISTER_KERNEL}"
-        ) from None
-
-
-def _check_replaceable(out_dir: Path, html_name: str) -> None:
-    if out_dir.exists() and (
-        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / html_name).exists())
-    ):
-        raise ReportError(f"{out_dir} holds other files; give a new directory or a previous report's")
 
 
 def _first_failed_cell(nb: nbformat.NotebookNode) -> tuple[int, str, str] | None:

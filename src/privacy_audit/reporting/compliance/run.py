@@ -1,8 +1,12 @@
 """One run of the compliance report: validated parameters, the audit, and earlier runs.
 
-``prepare`` is the notebook's first call: it runs the audit once, writes findings.parquet and
-summary.json into ``out_dir`` (the runner's staging folder, under the CLI) and returns what
-every section of ``compliance`` reads.
+``prepare`` is the notebook's first call: it runs the audit once (with the waivers and the
+previous run), writes findings.parquet, resolved.parquet and summary.json into ``out_dir`` (the
+runner's staging folder, under the CLI) and returns what every section of ``compliance`` reads.
+
+``previous`` is an earlier run's output folder, or a folder of such folders (one per scheduled
+run): then the latest run before ``as_of`` is the one compared with, and every earlier run is
+charted.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from pydantic import BaseModel, ConfigDict, DirectoryPath, FilePath, ValidationE
 
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.engine import Engine, make_engine
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
+from privacy_audit.lifecycle import load_waivers, waiver_notes
 from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
-from privacy_audit.outputs.findings import check_output_dir, summary, write_outputs
+from privacy_audit.outputs.findings import summary, write_outputs
+from privacy_audit.outputs.folder import check_target
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
+
+SUMMARY_FILE = "summary.json"
 
 
 class ComplianceParameters(BaseModel):
@@ -32,10 +40,11 @@ class ComplianceParameters(BaseModel):
     as_of: date
     policy: FilePath | None = None
     out_dir: Path
-    previous_summary: Path | None = None
+    previous: DirectoryPath | None = None
+    waivers: FilePath | None = None
     sign_key: FilePath | None = None
 
-    @field_validator("policy", "previous_summary", "sign_key", mode="before")
+    @field_validator("policy", "previous", "waivers", "sign_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -47,14 +56,7 @@ class ComplianceParameters(BaseModel):
             raise ValueError("an output directory is required")
         return value
 
-    @field_validator("previous_summary")
-    @classmethod
-    def _exists(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.exists():
-            raise ValueError("path does not point to a summary.json file or a directory of runs")
-        return value
-
-    @field_validator("export_dir", "policy", "out_dir", "previous_summary", "sign_key")
+    @field_validator("export_dir", "policy", "out_dir", "previous", "waivers", "sign_key")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -66,7 +68,7 @@ class ComplianceParameters(BaseModel):
 
 
 class _PriorSummary(BaseModel):
-    """The part of a previous summary.json the report compares against."""
+    """The part of an earlier summary.json the trend chart reads."""
 
     as_of: date
     totals: dict[str, object]
@@ -90,56 +92,74 @@ def parameters(**values: object) -> ComplianceParameters:
     try:
         return ComplianceParameters(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "parameters"
-        if err["type"] == "extra_forbidden":
-            expected = f"no such parameter: the report takes {', '.join(ComplianceParameters.model_fields)}"
-        else:
-            expected = f"a valid value ({err['msg'].removeprefix('Value error, ')})"
-        raise InputError(f"parameter {name}", expected=expected) from None
+        raise invalid(exc, noun="parameter", known=ComplianceParameters.model_fields) from None
 
 
 def prepare(
-    export_dir: str, as_of: str, policy: str, out_dir: str, previous_summary: str = "", sign_key: str = ""
+    export_dir: str,
+    as_of: str,
+    policy: str,
+    out_dir: str,
+    previous: str = "",
+    waivers: str = "",
+    sign_key: str = "",
 ) -> ComplianceRun:
-    """Run the audit, write findings, summary and attestation into ``out_dir``, load history."""
+    """Run the audit, write findings, resolved, summary and attestation into ``out_dir``, load history."""
     params = parameters(
         export_dir=export_dir,
         as_of=as_of,
         policy=policy,
         out_dir=out_dir,
-        previous_summary=previous_summary,
+        previous=previous,
+        waivers=waivers,
         sign_key=sign_key,
     )
-    check_output_dir(params.out_dir, params.export_dir)
+    check_target(params.out_dir, params.export_dir)
+    history = load_history(params.previous, params.as_of)
     signer = load_signer(params.sign_key) if params.sign_key else None
     engine = make_engine()
-    result = run_audit(params.export_dir, params.as_of, policy_file=params.policy, engine=engine)
+    result = run_audit(
+        params.export_dir,
+        params.as_of,
+        policy_file=params.policy,
+        engine=engine,
+        waivers_file=params.waivers,
+        previous=Path(history[-1][0]) if history else None,
+    )
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
-    signature = write_evidence(result, params.out_dir, signer=signer)
+    signature = write_evidence(result, params.out_dir, signer=signer, waivers=waiver_notes(result.waivers))
     return ComplianceRun(
-        result,
-        summary(result),
-        load_history(params.previous_summary, params.as_of),
-        load_policy_text(),
-        engine,
-        signature,
+        result, summary(result), [s for _, s in history], load_policy_text(), engine, signature
     )
 
 
-def load_history(previous: Path | None, as_of: date) -> list[dict]:
-    """Previous summaries, oldest first: one file, or every ``*/summary.json`` of a directory.
+def check_earlier_runs(params: ComplianceParameters) -> None:
+    """Reject a bad waivers file or folder of earlier runs before any kernel starts.
 
-    From a directory (e.g. one output folder per scheduled run) only runs before ``as_of`` are
-    kept, so that re-running a date never compares a run with itself.
+    The compared run's findings.parquet is read (and checked) once, by the audit in the kernel.
+    """
+    if params.waivers:
+        load_waivers(params.waivers)
+    load_history(params.previous, params.as_of)
+
+
+def load_history(previous: Path | None, as_of: date) -> list[tuple[str, dict]]:
+    """Earlier runs as (folder, summary), oldest first: one run folder, or each of a folder's.
+
+    From a folder of runs only those before ``as_of`` are kept, so that re-running a date never
+    compares a run with itself; a folder of runs holding none yet (the first scheduled run) is
+    no history. A folder that is neither is unusable input, never a silently empty comparison.
     """
     if previous is None:
         return []
-    if previous.is_file():
-        files = [previous]
+    one_run = (previous / SUMMARY_FILE).exists()
+    if one_run:
+        files = [previous / SUMMARY_FILE]
     else:
-        files = [p for p in previous.glob("*/summary.json") if not p.parent.name.startswith(".")]
+        files = [p for p in previous.glob(f"*/{SUMMARY_FILE}") if not p.parent.name.startswith(".")]
+        if not files and any(not p.name.startswith(".") for p in previous.iterdir()):
+            raise InputError(str(previous), expected="a run folder, or a folder of run folders")
     runs = []
     for path in files:
         try:
@@ -147,7 +167,7 @@ def load_history(previous: Path | None, as_of: date) -> list[dict]:
             _PriorSummary.model_validate(data)
         except (OSError, ValueError):
             raise InputError(str(path), expected="a summary.json written by privacy-audit") from None
-        runs.append(data)
-    if not previous.is_file():
-        runs = [r for r in runs if date.fromisoformat(r["as_of"]) < as_of]
-    return sorted(runs, key=lambda r: r["as_of"])
+        runs.append((str(path.parent), data))
+    if not one_run:
+        runs = [r for r in runs if date.fromisoformat(r[1]["as_of"]) < as_of]
+    return sorted(runs, key=lambda r: r[1]["as_of"])

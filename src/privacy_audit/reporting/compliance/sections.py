@@ -8,30 +8,25 @@ value is read from the export beyond counts for the charts.
 
 from __future__ import annotations
 
+import pyarrow.compute as pc
+
 from privacy_audit.audit import RuleResult
+from privacy_audit.lifecycle import EXPIRING_DAYS, Waiver
 from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
-from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, with_code
+from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
 from privacy_audit.reporting.compliance import measures
 from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import Severity
 
 STATUSES = ("pass", "fail", "skipped", "error")
+LIFECYCLE = ("open", "waived", "new", "resolved")
 AGE_COLOURS = [
     (measures.ERASED, "#bdbdbd"),
     (measures.WITHIN, "#5c8fc7"),
     (measures.HELD, "#9575cd"),
     (measures.PAST, "#c62828"),
 ]
-
-
-def _tiles(items: list[tuple[str, object]]) -> str:
-    """Big numbers with a label under each; labels are HTML written here, values are escaped."""
-    return tag(
-        "div",
-        "".join(tag("div", f"<strong>{esc(v)}</strong>{label}", "pa-tile") for label, v in items),
-        "pa-tiles",
-    )
 
 
 def _plural(n: int, noun: str) -> str:
@@ -43,14 +38,23 @@ def _change(now: int, before: int) -> str:
     return f"+{delta}" if delta > 0 else ("±0" if delta == 0 else f"−{-delta}")
 
 
+def _open_rules(run: ComplianceRun) -> int:
+    return sum(1 for r in run.summary["rules"] if r["open"])
+
+
 def verdict(run: ComplianceRun) -> Section:
-    """The one-screen verdict: rule statuses, findings by severity, change since the last run."""
+    """The one-screen verdict: rules, open findings by severity, the change since the last run."""
     totals = run.summary["totals"]
-    failed, rules, findings = totals["fail"], totals["rules"], totals["findings"]
+    failed, rules, errors = _open_rules(run), totals["rules"], totals["error"]
+    incomplete = f" · {_plural(errors, 'rule')} could not run: this run is incomplete" if errors else ""
     if failed:
-        headline, cls = f"{failed} of {rules} rules failed · {findings} findings", "pa-verdict pa-bad"
-    elif totals["error"]:
-        headline, cls = f"No rule failed, but {totals['error']} could not run", "pa-verdict pa-warn"
+        headline = f"{failed} of {rules} rules failed · {totals['open']} open findings{incomplete}"
+        cls = "pa-verdict pa-bad"
+    elif errors:
+        headline, cls = (
+            f"No rule failed, but {errors} could not run: this run is incomplete",
+            "pa-verdict pa-warn",
+        )
     else:
         headline, cls = f"All {rules - totals['skipped']} rules that ran passed", "pa-verdict pa-good"
     section = Section().add(
@@ -61,16 +65,11 @@ def verdict(run: ComplianceRun) -> Section:
         )
         + tag("div", esc(headline), cls)
         + tag("h3", "Rules")
-        + _tiles(
-            [
-                ("passed", totals["pass"]),
-                ("failed", failed),
-                ("skipped", totals["skipped"]),
-                ("error", totals["error"]),
-            ]
-        )
-        + tag("h3", "Findings by severity")
-        + _tiles([(severity_badge(s), totals["by_severity"][s]) for s in SEVERITIES])
+        + tiles([("failed (open findings)", failed), *((s, totals[s]) for s in ("pass", "skipped", "error"))])
+        + tag("h3", "Open findings by severity")
+        + tiles([(severity_badge(s), totals["open_by_severity"][s]) for s in SEVERITIES])
+        + tag("h3", "Findings")
+        + tiles([(key, totals[key]) for key in LIFECYCLE])
     )
     section.add(_since_previous(run))
     not_run = [r for r in run.result.results if r.status in ("skipped", "error")]
@@ -89,9 +88,26 @@ def _reason(result: RuleResult) -> str:
     return result.reason or ""
 
 
+def _what_changed(change: dict) -> str:
+    """Data changed or not, policy changed or not: which story the new findings tell."""
+    files = [
+        f"{_plural(len(change[key]), 'file')} {word} ({', '.join(change[key])})"
+        for key, word in (
+            ("files_changed", "changed"),
+            ("files_added", "added"),
+            ("files_removed", "removed"),
+        )
+        if change[key]
+    ]
+    data = f"The export changed: {'; '.join(files)}." if files else "No file of the export changed."
+    policy = "The policy changed." if change["policy_changed"] else "The policy is the same."
+    waivers = "The waivers changed." if change["waivers_changed"] else "The waivers are the same."
+    return " ".join((data, policy, waivers))
+
+
 def _since_previous(run: ComplianceRun) -> str:
     if not run.history:
-        return tag("p", "No previous run was given (previous_summary): no change to show.", "pa-muted")
+        return tag("p", "No previous run was given (previous): every finding counts as new.", "pa-muted")
     before = run.history[-1]
     now_t, before_t = run.summary["totals"], before["totals"]
     rows = [(s, now_t[s], before_t.get(s, 0), _change(now_t[s], before_t.get(s, 0))) for s in STATUSES]
@@ -109,14 +125,97 @@ def _since_previous(run: ComplianceRun) -> str:
     now = {r["rule_id"]: r["status"] for r in run.summary["rules"]}
     new = sorted(r for r, s in now.items() if s == "fail" and was.get(r) != "fail")
     fixed = sorted(r for r, s in now.items() if s == "pass" and was.get(r) == "fail")
+    change = run.summary.get("previous")
+    story = ""
+    if change:
+        story = tag("p", esc(_what_changed(change)))
+        if not (change["export_changed"] or change["policy_changed"]) and now_t["new"]:
+            aged = f"the new findings ({now_t['new']}) are records that aged past a limit"
+            story += tag("p", esc(f"Nothing in the data or the policy changed: {aged}."))
     return (
-        tag("h3", f"Change since the previous run (as_of {esc(before['as_of'])})")
+        tag("h3", f"What changed since the previous run (as_of {esc(before['as_of'])})")
+        + story
+        + tag("p", esc(f"{_plural(now_t['new'], 'new finding')} · {now_t['resolved']} resolved since then."))
         + table(["", "now", "previous", "change"], rows, numeric=(1, 2, 3))
         + tag(
             "p",
             f"Newly failing: {esc(', '.join(new) or 'none')} · no longer failing: {esc(', '.join(fixed) or 'none')}",
         )
     )
+
+
+def rule_lifecycle(run: ComplianceRun) -> Section:
+    """Per rule: open, waived, new and resolved findings — the rules where anything is to see."""
+    rows = [
+        (r["rule_id"], r["severity"], r["status"], *(r[k] for k in LIFECYCLE))
+        for r in run.summary["rules"]
+        if any(r[k] for k in LIFECYCLE)
+    ]
+    section = Section().add(tag("h2", "Findings per rule: open, waived, new, resolved"))
+    if not rows:
+        return section.add(tag("p", "No rule has findings, and none were resolved.", "pa-muted"))
+    header = ["rule", "severity", "status", *LIFECYCLE]
+    return section.add(table(header, rows, numeric=(3, 4, 5, 6)))
+
+
+def _target(waiver: Waiver) -> str:
+    if waiver.records:
+        return _plural(len(waiver.records), "record")
+    return _plural(len(waiver.subjects), "subject") if waiver.subjects else "the whole rule"
+
+
+def waivers(run: ComplianceRun) -> Section:
+    """The waivers in force (justification, approver, expiry), expiring soon, expired and stale."""
+    section = Section().add(tag("h2", "Waivers: findings accepted as known risks"))
+    if run.result.waivers is None:
+        return section.add(
+            tag("p", "No waivers file was given (waivers): every finding is open.", "pa-muted")
+        )
+    as_of, uses = run.result.as_of, run.result.lifecycle.uses
+    section.add(
+        tag(
+            "p",
+            f"{esc(run.result.waivers.file)} · sha256 {esc(run.result.waivers.digest)}",
+            "pa-mono",
+        )
+    )
+    in_force = [u for u in uses if u.state in ("in_force", "stale", "not_checked")]
+    days = [(u.waiver.expires - as_of).days for u in in_force]
+    rows = [
+        (
+            u.waiver.id,
+            u.waiver.rule,
+            _target(u.waiver),
+            u.matched if u.state != "not_checked" else "rule did not run",
+            u.waiver.justification,
+            u.waiver.approved_by,
+            f"{u.waiver.expires} (in {_plural(d, 'day')})" if d <= EXPIRING_DAYS else str(u.waiver.expires),
+            u.waiver.ticket or "",
+        )
+        for u, d in zip(in_force, days, strict=True)
+    ]
+    soon = sum(d <= EXPIRING_DAYS for d in days)
+    section.add(
+        tag("h3", f"In force as of {esc(as_of)} ({len(rows)})")
+        + (tag("p", esc(f"{_plural(soon, 'waiver')} expire within {EXPIRING_DAYS} days (highlighted)."), "pa-warn") if soon else "")
+        + table(
+            ["waiver", "rule", "covers", "findings waived", "justification", "approved by", "expires", "ticket"],
+            rows,
+            numeric=(3,),
+            row_classes=["pa-expiring" if d <= EXPIRING_DAYS else None for d in days],
+        )
+    )  # fmt: skip
+    expired = [
+        (u.waiver.id, u.waiver.rule, str(u.waiver.expires), u.matched) for u in uses if u.state == "expired"
+    ]
+    stale = [(u.waiver.id, u.waiver.rule, str(u.waiver.expires)) for u in uses if u.state == "stale"]
+    section.add(
+        tag("h3", f"Expired ({len(expired)}): they waive nothing, their findings are open again")
+        + (table(["waiver", "rule", "expired after", "findings open again"], expired, numeric=(3,)) if expired else tag("p", "None.", "pa-muted"))
+        + tag("h3", f"Stale ({len(stale)}): in force but matching no finding")
+        + (table(["waiver", "rule", "expires"], stale) if stale else tag("p", "None.", "pa-muted"))
+    )  # fmt: skip
+    return section
 
 
 def _promise(run: ComplianceRun, number: str) -> str:
@@ -132,14 +231,19 @@ def _promise(run: ComplianceRun, number: str) -> str:
 
 
 def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
-    rule, n = result.rule, result.violations
-    evidence = result.findings.slice(0, sample).select(["table_name", "record_id", "subject_id"]).to_pylist()
-    shown = f"the first {len(evidence)} of {n}" if n > len(evidence) else f"all {n}"
+    rule, counts = result.rule, run.result.lifecycle.counts_of(result.rule.id)
+    found = run.result.findings()
+    found = found.filter(pc.and_(pc.equal(found["rule_id"], rule.id), pc.equal(found["status"], "open")))
+    columns = ["table_name", "record_id", "subject_id", "change", "first_seen"]
+    evidence = found.slice(0, sample).select(columns).to_pylist()
+    n = counts.open
+    shown = f"the first {len(evidence)} of {n} open" if n > len(evidence) else f"all {n} open"
+    waived = f" ({counts.waived} more waived)" if counts.waived else ""
     return tag(
         "div",
         tag(
             "h3",
-            f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'finding')} "
+            f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'open finding')}{esc(waived)} "
             f"of {_plural(result.checked, 'record')} checked",
         )
         + tag("p", tag("strong", "The promise"))
@@ -147,21 +251,23 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
         + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
-            ["table", "record id", "subject id"], [tuple(e.values()) for e in evidence], text_class="pa-mono"
+            ["table", "record id", "subject id", "change", "first seen"],
+            [tuple(e.values()) for e in evidence],
+            text_class="pa-mono",
         ),
         "pa-rule",
     )
 
 
 def failing_rules(run: ComplianceRun, sample: int = 10) -> Section:
-    """Per failing rule, worst first: the policy's words, the rule's meaning, count, evidence."""
+    """Per rule with open findings, worst first: the policy's words, the rule's meaning, evidence."""
     failing = sorted(
-        (r for r in run.result.results if r.status == "fail"),
+        (r for r in run.result.results if run.result.lifecycle.counts_of(r.rule.id).open),
         key=lambda r: (-Severity(r.rule.severity).rank, r.rule.id),
     )
     section = Section().add(tag("h2", f"Failing rules ({len(failing)})"))
     if not failing:
-        return section.add(tag("p", "No rule failed.", "pa-muted"))
+        return section.add(tag("p", "No rule has open findings.", "pa-muted"))
     for result in failing:
         section.add(_rule_section(run, result, sample))
     return section
@@ -261,9 +367,7 @@ def severity_trend(run: ComplianceRun) -> Section:
     """Findings by severity over the previous runs and this one (only when history exists)."""
     section = Section().add(tag("h2", "Findings by severity over time"))
     if not run.history:
-        return section.add(
-            tag("p", "No previous runs were given (previous_summary): no trend yet.", "pa-muted")
-        )
+        return section.add(tag("p", "No previous runs were given (previous): no trend yet.", "pa-muted"))
     runs = [(s["as_of"], s["totals"].get("by_severity", {})) for s in [*run.history, run.summary]]
     return section.add(
         severity_over_time(runs, f"Stacked bars of findings by severity for {len(runs)} runs.")

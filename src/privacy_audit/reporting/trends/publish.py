@@ -7,7 +7,6 @@ them, into a temporary file renamed into place: a failed verification or a leak 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,8 +26,9 @@ from pydantic import (
 )
 
 from privacy_audit.engine import make_engine
-from privacy_audit.errors import InputError
+from privacy_audit.errors import invalid
 from privacy_audit.export import open_export
+from privacy_audit.outputs.folder import overlaps, write_atomically
 from privacy_audit.policy import load_policy
 from privacy_audit.reporting.common.leaks import LeakScanner
 from privacy_audit.reporting.trends.aggregates import BREAKDOWNS, LINKED_TOTALS, aggregate
@@ -80,10 +80,7 @@ class TrendParameters(BaseModel):
     def _consistent(self) -> TrendParameters:
         if self.period_end < self.period_start:
             raise ValueError("period_end is before period_start")
-        if self.out_dir == self.export_dir or {self.out_dir, self.export_dir} & {
-            *self.out_dir.parents,
-            *self.export_dir.parents,
-        }:
+        if overlaps(self.out_dir, self.export_dir):
             raise ValueError("out_dir and export_dir must not contain one another (an export is read only)")
         return self
 
@@ -101,13 +98,7 @@ def parameters(**values: object) -> TrendParameters:
     try:
         return TrendParameters(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "parameters"
-        if err["type"] == "extra_forbidden":
-            expected = f"no such parameter: the report takes {', '.join(TrendParameters.model_fields)}"
-        else:
-            expected = f"a valid value ({err['msg'].removeprefix('Value error, ')})"
-        raise InputError(name if name == "parameters" else f"parameter {name}", expected=expected) from None
+        raise invalid(exc, noun="parameter", known=TrendParameters.model_fields) from None
 
 
 @dataclass
@@ -153,13 +144,7 @@ def build_publication(params: TrendParameters) -> TrendPublication:
 def write_publication(publication: TrendPublication, out_dir: Path) -> Path:
     """Write ``trends.parquet`` into ``out_dir`` through a temporary file renamed into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{OUTPUT}.{os.getpid()}.tmp"
-    try:
-        pq.write_table(publication.table, tmp)
-        os.replace(tmp, out_dir / OUTPUT)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out_dir / OUTPUT
+    return write_atomically(out_dir / OUTPUT, lambda tmp: pq.write_table(publication.table, tmp))
 
 
 def publish_trends(params: TrendParameters) -> TrendPublication:

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from privacy_audit import __version__
-from privacy_audit.reporting.common.html import Chart, Section, esc, table, tag
+from privacy_audit.reporting.common.html import Chart, Section, esc, table, tag, tiles
 from privacy_audit.reporting.trends.aggregates import ALL, COLLECTIONS, FUNNEL, FUNNEL_STEPS, PARTNERS, SALES
 from privacy_audit.reporting.trends.publish import TrendPublication, parameters, publish_trends
 
@@ -90,14 +90,6 @@ def _published(cells: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
     return shown.pivot_table(index=index, columns=columns, values="value", aggfunc="sum").fillna(0.0)
 
 
-def _tiles(items: Sequence[tuple[str, object]]) -> str:
-    return tag(
-        "div",
-        "".join(tag("div", f"<strong>{esc(v)}</strong>{esc(label)}", "pa-tile") for label, v in items),
-        "pa-tiles",
-    )
-
-
 def disclosure(pub: TrendPublication) -> Section:
     """How many cells were published, suppressed or rolled up, and under which promises."""
     c, p = pub.counts, pub.parameters
@@ -112,7 +104,7 @@ def disclosure(pub: TrendPublication) -> Section:
                 "published (checked independently before anything was written)."
             ),
         )
-        + _tiles(
+        + tiles(
             [
                 ("cells published", c["published"]),
                 ("cells suppressed", c["suppressed"]),
