@@ -69,7 +69,7 @@ class FileReader(ABC):
         return InputError(
             file.location if file else source.location,
             row=row,
-            expected=reason if plain else f"well-formed CSV ({reason})",
+            expected=f"well-formed CSV: {reason}" if plain else f"well-formed CSV ({reason})",
         )
 
 
