@@ -112,8 +112,9 @@ class _Rejected(Exception):
 
 def parse_yaml(data: bytes, name: str) -> object:
     """Parse ``data`` (named ``name`` in messages) under the loader's bounds."""
-    loader = _BoundedLoader(data)
-    try:
+    loader = None
+    try:  # the reader already rejects bytes (a NUL, bad UTF-8) on construction
+        loader = _BoundedLoader(data)
         return loader.get_single_data()
     except _Rejected as exc:
         raise InputError(name, key=exc.key, expected=exc.expected) from None
@@ -124,7 +125,8 @@ def parse_yaml(data: bytes, name: str) -> object:
     except RecursionError:
         raise InputError(name, expected=f"nesting at most {MAX_DEPTH} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml(path: Path, what: str) -> tuple[object, bytes]:
