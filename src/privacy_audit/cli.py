@@ -1,4 +1,4 @@
-"""The ``privacy-audit`` command line: audit · subject · rules · generate · report.
+"""The ``privacy-audit`` command line: audit · check · snapshot · subject · rules · generate · report.
 
 Every command turns bad input into one clear line on stderr and exit status 2; nothing below
 the CLI prints or exits.
@@ -325,6 +325,34 @@ def subject(
     print_line(out, f"subject.json and erasure-plan.csv written to {run.out}")
 
 
+@app.command()
+def snapshot(
+    source: Annotated[
+        str, typer.Argument(metavar="SOURCE", help="The database: postgresql://user@host:port/database.")
+    ],
+    mapping: Annotated[Path, MAPPING_OPTION],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where the <table>.parquet files and snapshot.json go.")
+    ],
+) -> None:
+    """Export a PostgreSQL database at one instant as a contract export (the nightly export job)."""
+    from privacy_audit.sources.mapping import load_mapping
+    from privacy_audit.sources.snapshot import take_snapshot
+
+    try:
+        record = take_snapshot(source, load_mapping(mapping), out_dir)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    tables = record["tables"]
+    assert isinstance(tables, dict)
+    rows = sum(t["rows"] for t in tables.values())
+    out.print(
+        f"{len(tables)} tables, {rows:,} rows as of {record['snapshot_at']} written to {out_dir}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command("rules")
 def list_rules(
     rule_id: Annotated[str | None, typer.Argument(help="Show this rule's documentation.")] = None,
@@ -353,6 +381,41 @@ def list_rules(
         first = " ".join(rule.docs(in_force).what.split()).split(". ")[0]
         table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
     out.print(table)
+
+
+class ContractFormat(StrEnum):
+    """The forms ``privacy-audit contract`` prints."""
+
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def contract(
+    fmt: Annotated[
+        ContractFormat, typer.Option("--format", help="markdown (docs/export-contract.md) or json.")
+    ] = ContractFormat.markdown,
+) -> None:
+    """Print the export contract: tables, columns, types, enums, keys, personal columns."""
+    from privacy_audit.contract_doc import as_json, markdown
+
+    sys.stdout.write(markdown() if fmt is ContractFormat.markdown else as_json())
+
+
+@app.command("map")
+def map_export(
+    export_dir: Annotated[
+        Path, typer.Argument(metavar="EXPORT", help="The platform's own export directory.")
+    ],
+) -> None:
+    """Print a starting mapping file guessed from file names, column names and types (never values)."""
+    from privacy_audit.sources.suggest import suggest
+
+    try:
+        text = suggest(export_dir)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    sys.stdout.write(text)
 
 
 @app.command("coverage")
@@ -544,13 +607,20 @@ def generate(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the plants are computed against (default 2026-11-01).")
     ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="contract (the contract's names) or native (a platform's own names and part files,"
+            " with mapping.yaml beside the export)."
+        ),
+    ] = "contract",
 ) -> None:
     """Generate a synthetic export with planted violations, near misses and their ground truth."""
     from privacy_audit.synth.generate import GenerationError, generate, settings
 
     day = parse_day(as_of) if as_of else None
     try:
-        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day)
+        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day, layout=layout)
         manifest = generate(out_dir, chosen, err)
     except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None

@@ -327,3 +327,78 @@ ERASED_COLUMN = "_erased"
 def erased_expression(table: Table) -> str:
     """SQL that is true when every personal column of ``table`` is NULL (the contract's "erased")."""
     return "(" + " AND ".join(f"{c} IS NULL" for c in table.personal) + ")"
+
+
+# What the contract says in words, beside the declaration above: rendered by ``contract_doc``
+# into ``privacy-audit contract`` and docs/export-contract.md.
+
+VERSION = 2
+"""The contract's version (``shared/spec/export-contract.md``)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of tables in the contract's text, in the order the contract lists them."""
+
+    title: str
+    tables: tuple[str, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("Partners and people", ("accounts", "contacts", "addresses", "legal_holds")),
+    Section("Commerce", ("products", "orders", "order_items", "payments")),
+    Section("Support and usage", ("support_tickets", "web_events", "cookie_consents")),
+    Section("Communication", ("communication_preferences", "email_sends", "policy_versions")),
+    Section("Rights requests", ("privacy_requests", "retention_exceptions")),
+    Section(
+        "Sharing, transfers, staff", ("processors", "data_shares", "transfers", "staff", "staff_access_log")
+    ),
+)
+
+DESCRIPTIONS: dict[str, str] = {
+    "accounts": "One wholesale partner business.",
+    "contacts": "A person who acts for an account (a login).",
+    "addresses": "An account's billing, shipping or headquarters address.",
+    "legal_holds": "A hold that suspends deletion of everything of one account.",
+    "products": "One product of the catalogue.",
+    "orders": "One order of an account.",
+    "order_items": "One line of an order.",
+    "payments": "One payment of an order.",
+    "support_tickets": "One support ticket of an account.",
+    "web_events": "One event of a web session.",
+    "cookie_consents": "One cookie-consent choice of a web session.",
+    "communication_preferences": "A contact's opt-in or opt-out for one topic, as a history.",
+    "email_sends": "One email sent to a contact.",
+    "policy_versions": "One published version of the privacy policy.",
+    "privacy_requests": "One rights request of a contact.",
+    "retention_exceptions": "What the platform kept after a deletion request, and why.",
+    "processors": "The register of approved service providers.",
+    "data_shares": "One sharing of data with a recipient.",
+    "transfers": "One transfer of data to another country.",
+    "staff": "One member of staff.",
+    "staff_access_log": "One access of a member of staff to a record.",
+}
+
+NOTES: dict[str, str] = {
+    "legal_holds": "A hold is active at time T when placed_at <= T and (released_at is NULL or"
+    " released_at > T).",
+    "orders": "An order with deleted_at set is a tombstone: the platform destroyed it on that date.",
+    "payments": "card_number may only ever hold a masked form (at most the last four digits visible).",
+    "cookie_consents": "The consent in force for an event is the session's latest row with"
+    " recorded_at <= occurred_at.",
+    "communication_preferences": "The preference in force at time T is the latest row with updated_at <= T.",
+    "email_sends": "A `survey` send has topic `surveys`; a `policy_notice` send names policy_version.",
+}
+"""Rules of meaning a table's columns alone do not say."""
+
+COLUMN_NOTES: dict[tuple[str, str], str] = {
+    ("accounts", "country"): "the partner's jurisdiction",
+    ("products", "category"): "e.g. necklaces, earrings, bracelets, rings, parures",
+    ("processors", "allowed_purposes"): "`;`-separated",
+    ("data_shares", "data_categories"): "`;`-separated",
+    ("transfers", "data_categories"): "`;`-separated",
+}
+"""What a column holds where its name, type, enum and pattern do not say it."""
+
+PATTERN_NAMES: dict[str, str] = {COUNTRY: "ISO 3166-1 alpha-2", CURRENCY: "ISO 4217"}
+"""The standard each declared pattern stands for."""

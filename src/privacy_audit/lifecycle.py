@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from privacy_audit.errors import InputError
-from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA
+from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA, SUMMARY_FILE
 from privacy_audit.outputs.waived import WaiverNote
 from privacy_audit.rules import REGISTRY, Severity
 from privacy_audit.safe_yaml import read_bounded
@@ -204,7 +204,7 @@ class _PriorSummary(BaseModel):
 
 def load_previous(directory: Path, as_of: date) -> PreviousRun:
     """An earlier run's folder; not a run folder, or findings off the contract, is an ``InputError``."""
-    summary_file, findings_file = directory / "summary.json", directory / "findings.parquet"
+    summary_file, findings_file = directory / SUMMARY_FILE, directory / "findings.parquet"
     if not (directory.is_dir() and summary_file.is_file() and findings_file.is_file()):
         raise InputError(
             str(directory), expected="a previous run's output folder (with findings.parquet and summary.json)"

@@ -42,6 +42,7 @@ FINDINGS_SCHEMA = pa.schema(
 RESOLVED_SCHEMA = FINDINGS_SCHEMA.append(pa.field("resolved_as_of", pa.date32()))
 KEY = ["rule_id", "table_name", "record_id"]  # what identifies a finding from one run to the next
 SEVERITIES = ("critical", "high", "medium", "low")
+SUMMARY_FILE = "summary.json"
 
 
 def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
@@ -142,4 +143,4 @@ def write_outputs(result: AuditResult, directory: Path) -> None:
     """Write findings.parquet, resolved.parquet and summary.json into ``directory`` (not atomic by itself)."""
     pq.write_table(result.findings(), directory / "findings.parquet")
     pq.write_table(result.lifecycle.resolved, directory / "resolved.parquet")
-    (directory / "summary.json").write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
+    (directory / SUMMARY_FILE).write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,7 @@ from privacy_audit.synth import governance, schemas
 from privacy_audit.synth.background import Anchors, Counters, anchors, chunk_tables, chunks
 from privacy_audit.synth.catalog import build_catalog
 from privacy_audit.synth.columns import timestamps
+from privacy_audit.synth.native import MAPPING, write_native
 from privacy_audit.synth.plants import plant_all
 from privacy_audit.synth.plants.book import PlantBook
 from privacy_audit.synth.policies import PolicyVersion, policy_history
@@ -47,6 +49,7 @@ SCALES = {"demo": 4_000}
 MAX_CONTACTS = 1_000_000
 MIN_CONTACTS = 500
 FORMATS = ("parquet", "csv", "mixed")
+LAYOUTS = ("contract", "native")
 MANIFEST = "generation.json"
 
 
@@ -63,10 +66,17 @@ class Settings:
     fmt: str = "parquet"
     as_of: date = DEFAULT_AS_OF
     scale: str = "demo"
+    layout: str = "contract"
 
 
 def settings(
-    *, scale: str | None, contacts: int | None, seed: int | None, fmt: str, as_of: date | None
+    *,
+    scale: str | None,
+    contacts: int | None,
+    seed: int | None,
+    fmt: str,
+    as_of: date | None,
+    layout: str = "contract",
 ) -> Settings:
     """Validate the command line's choices; a ``GenerationError`` says what is wrong."""
     if scale is not None and contacts is not None:
@@ -77,6 +87,10 @@ def settings(
         raise GenerationError(f"--contacts: expected a number from {MIN_CONTACTS:,} to {MAX_CONTACTS:,}")
     if fmt not in FORMATS:
         raise GenerationError(f"--format: expected one of {' | '.join(FORMATS)}")
+    if layout not in LAYOUTS:
+        raise GenerationError(f"--layout: expected one of {' | '.join(LAYOUTS)}")
+    if layout == "native" and fmt != "parquet":
+        raise GenerationError("--layout native: each table has its platform's own format; drop --format")
     if seed is not None and not 0 <= seed < 2**63:
         raise GenerationError("--seed: expected a non-negative integer")
     name = scale or ("demo" if contacts is None else "custom")
@@ -86,6 +100,7 @@ def settings(
         fmt=fmt,
         as_of=as_of or DEFAULT_AS_OF,
         scale=name,
+        layout=layout,
     )
 
 
@@ -130,7 +145,8 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
         versions = policy_history(timeline)
         with staged_output(Path(out)) as stage:
             staging = stage.output
-            export = staging / "export"
+            native = chosen.layout == "native"  # written in the contract's shape, then rewritten
+            export = staging / ("contract-export" if native else "export")
             export.mkdir()
             writers = {
                 t: TableWriter(export, t, file_format(t, chosen.fmt), schemas.schema(t)) for t in TABLES
@@ -163,6 +179,10 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 write(name, data)
             for writer in writers.values():
                 writer.close()
+            files = {t: f"export/{t}.{file_format(t, chosen.fmt)}" for t in TABLES}
+            if native:
+                files = write_native(export, staging)
+                shutil.rmtree(export)
             bar.step("truth")
             _write_csv(staging / "truth.csv", ("rule_id", "record_id"), sorted(book.truth))
             _write_csv(staging / "near_misses.csv", ("rule_id", "record_id", "why"), sorted(book.near))
@@ -174,7 +194,8 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 "scale": chosen.scale,
                 "contacts": chosen.contacts,
                 "format": chosen.fmt,
-                "files": {t: f"export/{t}.{file_format(t, chosen.fmt)}" for t in TABLES},
+                **({"layout": "native", "mapping": MAPPING} if native else {}),
+                "files": files,
                 "row_counts": counts,
                 "made_with": made_with(),
                 "planted_violations": len(book.truth),

@@ -24,11 +24,9 @@ from privacy_audit.errors import InputError, invalid
 from privacy_audit.lifecycle import load_waivers, waiver_notes
 from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
-from privacy_audit.outputs.findings import summary, write_outputs
+from privacy_audit.outputs.findings import SUMMARY_FILE, summary, write_outputs
 from privacy_audit.outputs.folder import check_target
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
-
-SUMMARY_FILE = "summary.json"
 
 
 class ComplianceParameters(BaseModel):
