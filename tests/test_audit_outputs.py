@@ -83,6 +83,7 @@ def test_findings_and_summary_follow_the_contract(export: Path, tmp_path: Path) 
         "rule_id": "RET-ORDER-OVERDUE",
         "severity": "high",
         "clause": "6.1",
+        "policy_text": "quoted",
         "status": "fail",
         "checked": 1,
         "violations": 1,

@@ -384,12 +384,6 @@ def test_the_report_manifest_says_who_signed_and_how_to_verify(tmp_path: Path, k
     assert "attestation.json is unsigned" in unsigned and "--key" not in unsigned
 
 
-PENDING = {
-    "RET-EXCEPTION-EXPIRED",
-    "RIGHTS-OBJECTION-IGNORED",
-}  # declared by the spec, arriving with policy-scope
-
-
 def test_coverage_lists_every_subsection_of_the_policy_text_once() -> None:
     sections = [c.section for c in COVERAGE]
     subsections = [n for n in load_policy_text().clauses if "." in n]
@@ -404,10 +398,8 @@ def test_every_clause_a_rule_cites_lists_that_rule() -> None:
 
 
 def test_coverage_names_only_rules_of_the_catalogue() -> None:
-    # The two rules of the spec's table that another branch adds; once they are in the
-    # registry this exception is dead and can go.
     unknown = {rule for c in COVERAGE for rule in c.rules} - set(REGISTRY)
-    assert unknown <= PENDING
+    assert not unknown
 
 
 def test_unevidenced_subsections_say_why() -> None:

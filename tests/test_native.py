@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from privacy_audit.cli import app
+from privacy_audit.outputs.folder import MARKER
 from privacy_audit.synth.native import LAYOUT, MAPPING, TEST_STORE, mapping, write_native
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,7 @@ def test_committed_sample_equals_a_fresh_rewrite_of_the_demo(tmp_path: Path) -> 
         "truth.csv",
         "near_misses.csv",
         "generation.json",
+        MARKER,
     }
 
 

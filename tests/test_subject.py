@@ -516,3 +516,23 @@ def test_spark_gives_the_same_subject_json(tmp_path: Path) -> None:
             docs[engine]["manifest"].pop(key)
         docs[engine]["plan"] = list(csv.reader((out / "erasure-plan.csv").open()))
     assert docs["spark"] == docs["duckdb"]
+
+
+def test_a_mapped_native_export_gives_the_same_subject_and_plan(tmp_path: Path) -> None:
+    """The demo in a platform's own layout, read through its mapping, holds the same records."""
+    native = DEMO.parents[1] / "demo-native"
+    docs = {}
+    for name, extra in (
+        ("contract", [str(DEMO)]),
+        ("native", [str(native / "export"), "--mapping", str(native / "mapping.yaml")]),
+    ):
+        out = tmp_path / name
+        args = ["subject", "ACC-0000275", "--as-of", "2026-11-01", "--out", str(out), "--export", *extra]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        document = json.loads((out / "subject.json").read_text())
+        manifest = document.pop("manifest")
+        assert (manifest["mapping_digest"] is None) == (name == "contract")
+        docs[name] = (document, (out / "erasure-plan.csv").read_text())
+    assert docs["native"] == docs["contract"]
+    assert docs["contract"][0]["counts"]["records"] > 0

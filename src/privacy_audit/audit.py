@@ -12,10 +12,12 @@ import pyarrow as pa
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import INPUT, EngineError
+from privacy_audit.errors import InputError
 from privacy_audit.export import Export, open_export, unreadable
 from privacy_audit.lifecycle import Lifecycle, Waivers, annotate, load_previous, load_waivers
 from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
+from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.rules import REGISTRY, Rule, Status
 from privacy_audit.rules.params import bind
 from privacy_audit.sources.mapping import Mapping
@@ -51,6 +53,7 @@ class AuditResult:
     started_at: datetime
     finished_at: datetime
     results: list[RuleResult]
+    text: PolicyText  # the policy text whose sections the findings cite
     waivers: Waivers | None
     lifecycle: Lifecycle
 
@@ -78,6 +81,7 @@ def run_audit(
     as_of: date,
     *,
     policy_file: Path | None = None,
+    policy_text: Path | None = None,
     rules: list[Rule] | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
@@ -91,6 +95,14 @@ def run_audit(
     """
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
+    unknown = sorted(set(policy.clauses) - set(REGISTRY))
+    if unknown:
+        raise InputError(
+            str(policy_file or "default_policy.yaml"),
+            key=f"clauses.{unknown[0]}",
+            expected="a rule id of the catalogue",
+        )
+    text = load_policy_text(policy_text)
     waivers = load_waivers(waivers_file) if waivers_file else None
     prior = load_previous(previous, as_of) if previous else None
     engine = engine or make_engine()
@@ -104,7 +116,7 @@ def run_audit(
         for name in bound.tables.keys() - registered:
             engine.register(name, bound.tables[name])
             registered.add(name)
-        result = run_rule(engine, export, rule, bound.values)
+        result = run_rule(engine, export, rule, bound.values, clause=", ".join(rule.sections(policy)))
         results.append(result)
         if progress:
             progress(rule, result)
@@ -124,6 +136,7 @@ def run_audit(
         results=results,
         waivers=waivers,
         lifecycle=lifecycle,
+        text=text,
     )
 
 
@@ -133,8 +146,13 @@ def skip_reason(rule: Rule, export: Export) -> str | None:
     return f"table {', '.join(missing)} is absent from the export" if missing else None
 
 
-def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, object]) -> RuleResult:
-    """One rule: skipped when a table it needs is absent, error when its query fails."""
+def run_rule(
+    engine: Engine, export: Export, rule: Rule, params: dict[str, object], clause: str | None = None
+) -> RuleResult:
+    """One rule: skipped when a table it needs is absent, error when its query fails.
+
+    ``clause`` is the sections its findings cite (by default the rule's declared ones).
+    """
     reason = skip_reason(rule, export)
     if reason:
         return RuleResult(rule, Status.skipped, reason=reason)
@@ -146,7 +164,7 @@ def run_rule(engine: Engine, export: Export, rule: Rule, params: dict[str, objec
         if exc.kind == INPUT:  # the export, not the rule, is at fault: the run cannot stand
             raise unreadable(engine, export, rule.tables, exc) from None
         return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
-    found = findings_table(rule, rows)
+    found = findings_table(rule, rows, clause)
     return RuleResult(
         rule,
         Status.failed if found.num_rows else Status.passed,

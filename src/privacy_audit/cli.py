@@ -153,6 +153,12 @@ def audit(
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     fail_on: FailOnOption = None,
     waivers: WaiversOption = None,
     previous: Annotated[
@@ -235,6 +241,7 @@ def audit(
                     export_dir,
                     day,
                     policy_file=policy,
+                    policy_text=policy_text,
                     rules=selected,
                     engine=engine,
                     progress=progress.update,
@@ -246,7 +253,7 @@ def audit(
             write_evidence(result, stage.output, evidence_formats, signer, waiver_notes(result.waivers))
     except InputError as exc:
         raise fail(str(exc)) from None
-    print_summary(result, out)
+    print_summary(result, out_dir, out)
     raise typer.Exit(exit_status(summary(result), fail_on))
 
 
@@ -291,6 +298,7 @@ def subject(
         Path, typer.Option("--out", help="A new folder for subject.json and erasure-plan.csv.")
     ],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
     with_values: Annotated[
         bool, typer.Option("--with-values", help="Also write package/: the data itself, owner-only.")
     ] = False,
@@ -299,6 +307,7 @@ def subject(
     ] = EngineName.duckdb,
 ) -> None:
     """One person's (or account's) records: access package and erasure plan, identifiers only."""
+    from privacy_audit.sources.mapping import load_mapping
     from privacy_audit.subject import run_subject
     from privacy_audit.subject.documents import LeakFound
 
@@ -310,6 +319,7 @@ def subject(
             day,
             out_dir,
             policy_file=policy,
+            mapping=load_mapping(mapping) if mapping else None,
             with_values=with_values,
             engine=start_engine(engine_name, {}),
         )
@@ -362,6 +372,7 @@ def list_rules(
 ) -> None:
     """List the rule catalogue, or print one rule's documentation."""
     from privacy_audit.policy import load_policy
+    from privacy_audit.progress import print_rules
 
     try:
         in_force, _ = load_policy(policy)
@@ -373,14 +384,7 @@ def list_rules(
             raise fail(f"unknown rule id {rule_id} (run `privacy-audit rules` for the catalogue)")
         out.print(Markdown(rule.doc(in_force)))
         return
-    table = Table(title=f"{len(REGISTRY)} rules", show_lines=False)
-    table.add_column("rule", no_wrap=True)
-    for column in ("severity", "§", "record id", "what it checks"):
-        table.add_column(column)
-    for rule in REGISTRY.values():
-        first = " ".join(rule.docs(in_force).what.split()).split(". ")[0]
-        table.add_row(rule.id, rule.severity.value, rule.clause, rule.key, first)
-    out.print(table)
+    print_rules(REGISTRY.values(), in_force, out)
 
 
 class ContractFormat(StrEnum):
@@ -485,6 +489,7 @@ def publish(
     """Run one report notebook with validated parameters and publish it whole into its out_dir."""
     from privacy_audit.reporting.common.runner import notebook_path, render_report
 
+    err.print(f"{html_name}: starting the notebook's kernel", highlight=False)
     return render_report(
         notebook_path(notebook),
         params.notebook_parameters(),
@@ -493,6 +498,9 @@ def publish(
         cell_timeout=cell_timeout,
         scanner=scanner,
         export=params.export_dir,
+        progress=lambda number, of, section: err.print(
+            f"{html_name}: section {number} of {of}, {section}", highlight=False, soft_wrap=True
+        ),
     )
 
 
@@ -504,6 +512,12 @@ def report_compliance(
         Path, typer.Option("--out", help="Gets compliance.html, the executed notebook, findings, summary.")
     ],
     policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: findings and the report cite its sections."
+        ),
+    ] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -524,6 +538,7 @@ def report_compliance(
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.folder import check_target
     from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+    from privacy_audit.reporting.compliance.policy_text import load_policy_text
     from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
@@ -532,6 +547,7 @@ def report_compliance(
             export_dir=export_dir,
             as_of=day,
             policy=policy or "",
+            policy_text=policy_text or "",
             out_dir=out_dir,
             previous=previous or "",
             waivers=waivers or "",
@@ -541,6 +557,7 @@ def report_compliance(
         check_earlier_runs(params)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
+        load_policy_text(params.policy_text)  # so is an unusable policy text
         # Evidence is identifiers by design: the scan looks for personal values only. Opening
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)

@@ -32,6 +32,7 @@ Years = Annotated[int, Field(ge=0, le=150)]
 Months = Annotated[int, Field(ge=0, le=1800)]
 Days = Annotated[int, Field(ge=0, le=36_500)]
 Age = Annotated[int, Field(ge=0, le=120)]
+SectionNumber = Annotated[str, Field(pattern=r"^\d{1,2}(\.\d{1,2})?$")]
 Step = tuple[str, int]
 """One calendar step of a deadline: ("years" | "months" | "days", n)."""
 
@@ -128,6 +129,11 @@ class Policy(_Strict):
     data_inventory: dict[str, list[str]]
     regions: dict[str, list[Country]]
     disclosure: Disclosure
+    clauses: dict[str, list[SectionNumber]]
+
+    def sections_of(self, rule_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+        """The policy-text sections a rule evidences: this file's mapping, else its declaration's."""
+        return tuple(self.clauses.get(rule_id, declared))
 
     def region_of(self) -> dict[str, str]:
         """Country code → region name, from the ``regions`` mapping."""

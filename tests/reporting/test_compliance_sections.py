@@ -175,7 +175,7 @@ def test_failing_rules_name_a_clause_missing_from_the_policy_text(run: Complianc
     other = tmp_path / "other.txt"
     other.write_text("Other\n1.1 Something\nWords.\n", encoding="utf-8")
     text = compliance.failing_rules(dataclasses.replace(run, text=load_policy_text(other))).html
-    assert f"§6.1 is not a section of {other}" in text
+    assert f"§6.1: section not found in the policy text ({other})" in text
 
 
 def test_measures_count_ages_against_limits(run: ComplianceRun) -> None:
@@ -342,3 +342,37 @@ def test_a_folder_that_is_not_runs_is_unusable(tmp_path: Path) -> None:
         compliance_run.load_history(tmp_path, date(2026, 11, 1))
     (tmp_path / "first").mkdir()  # the first scheduled run: a folder of runs, none yet
     assert compliance_run.load_history(tmp_path / "first", date(2026, 11, 1)) == []
+
+
+def test_rules_table_lists_every_rule_and_links_the_failing_ones(run: ComplianceRun) -> None:
+    text = compliance.rules_table(run).html
+    assert text.count("<tr>") == len(run.result.results) + 1  # the header row, then one per rule
+    for result in run.result.results:
+        link = f'<a href="#{compliance.anchor(result.rule.id)}">'
+        assert (link in text) == (result.status == "fail"), result.rule.id
+    failing = compliance.failing_rules(run).html
+    assert all(
+        f'id="{compliance.anchor(r.rule.id)}"' in failing for r in run.result.results if r.status == "fail"
+    )
+    assert '<a href="#manifest">' in text
+
+
+def test_a_rule_quotes_its_bullet_and_keeps_the_section_one_click_away(run: ComplianceRun) -> None:
+    text = compliance.failing_rules(run).html
+    orders = text.split(f'id="{compliance.anchor("RET-ORDER-OVERDUE")}"')[1].split('class="pa-rule"')[0]
+    bullet = next(p for p in run.text.get("6.1").paragraphs if "Order and Transaction Records" in p)
+    quoted, details = orders.split("<details>")
+    assert html.escape(bullet.lstrip("- ")) in quoted
+    assert html.escape(run.text.get("6.1").paragraphs[0]) not in quoted  # not the whole section
+    assert html.escape(run.text.get("6.1").paragraphs[0]) in details
+
+
+def test_every_rule_declares_a_promise_found_in_the_bundled_text() -> None:
+    from privacy_audit.reporting.compliance.promises import PROMISES, quote
+    from privacy_audit.rules import REGISTRY
+
+    text = load_policy_text()
+    assert set(PROMISES) == set(REGISTRY)
+    for rule_id, (number, phrase) in PROMISES.items():
+        assert number in REGISTRY[rule_id].clauses, rule_id
+        assert quote(text.get(number), phrase), rule_id

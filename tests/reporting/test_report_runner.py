@@ -115,8 +115,8 @@ def test_cell_timeout_names_the_cell(tmp_path: Path) -> None:
 
 
 class _Scanner:
-    def scan_text(self, text: str) -> list[str]:
-        return ["a contact's email"] if "jane@example.com" in text else []
+    def scan_file(self, path: Path) -> list[str]:
+        return ["a contact's email"] if "jane@example.com" in path.read_text() else []
 
 
 def test_a_leak_aborts_the_publication(tmp_path: Path) -> None:

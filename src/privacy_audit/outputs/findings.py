@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from privacy_audit import __version__
+from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found
 from privacy_audit.rules import Rule
 
 if TYPE_CHECKING:
@@ -45,8 +46,11 @@ SEVERITIES = ("critical", "high", "medium", "low")
 SUMMARY_FILE = "summary.json"
 
 
-def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
-    """Turn a rule query's rows (record_id, subject_id, detail[, table_name]) into findings."""
+def findings_table(rule: Rule, rows: pa.Table, clause: str | None = None) -> pa.Table:
+    """Turn a rule query's rows (record_id, subject_id, detail[, table_name]) into findings.
+
+    ``clause`` is the policy-text sections they cite, by default the rule's declared ones.
+    """
     n = rows.num_rows
 
     def text(name: str, default: str | None = None) -> pa.Array:
@@ -61,7 +65,7 @@ def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
             text("table_name", rule.table),
             text("record_id"),
             text("subject_id"),
-            pa.array([rule.clause] * n, pa.string()),
+            pa.array([clause or rule.clause] * n, pa.string()),
             text("detail"),
         ],
         schema=RECORD_SCHEMA,
@@ -69,7 +73,16 @@ def findings_table(rule: Rule, rows: pa.Table) -> pa.Table:
 
 
 def summary(result: AuditResult) -> dict[str, object]:
-    """summary.json: per-rule status and counts, waivers, the change since the previous run, manifest."""
+    """summary.json: per-rule status and counts, waivers, the change since the previous run, manifest.
+
+    A rule's ``clause`` is the sections of the policy text in force it cites; ``policy_text``
+    says whether the text has them all ("quoted") or names those it lacks.
+    """
+
+    def quoted(rule: Rule) -> str:
+        missing = not_found(result.text, result.policy, rule)
+        return f"{NOT_FOUND}: {', '.join(missing)}" if missing else "quoted"
+
     life = result.lifecycle
     mapping = result.export.mapping
     rules = []
@@ -79,7 +92,8 @@ def summary(result: AuditResult) -> dict[str, object]:
             {
                 "rule_id": r.rule.id,
                 "severity": r.rule.severity.value,
-                "clause": r.rule.clause,
+                "clause": ", ".join(r.rule.sections(result.policy)),
+                "policy_text": quoted(r.rule),
                 "status": r.status,
                 "checked": r.checked,
                 "violations": r.violations,
@@ -103,6 +117,8 @@ def summary(result: AuditResult) -> dict[str, object]:
         "tool_version": __version__,
         "policy_file": result.policy_file,
         "policy_digest": result.policy_digest,
+        "policy_text": result.text.source,
+        "policy_text_digest": result.text.digest,
         "waivers_file": waivers.file if waivers else None,
         "waivers_digest": waivers.digest if waivers else None,
         "input_digests": digests,

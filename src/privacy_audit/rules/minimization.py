@@ -2,11 +2,16 @@
 
 from privacy_audit.rules.registry import Severity, rule
 
-# A run of digits, possibly grouped by single spaces or dashes.
+# A run of digit groups joined by single spaces or dashes; a card-shaped number is some of its
+# consecutive groups (rules.md, "card-shaped number").
 _DIGIT_RUN = r"\d+(?:[ -]\d+)*"
 # Cheap prefilter: at least 13 digits in such a run (RE2 skips most texts without splitting, and
 # no checksum is computed for them).
 _THIRTEEN_DIGITS = r"\d(?:[ -]?\d){12}"
+# Group lengths of the grouped card shapes: 4-4-4-4, 4-4-4-4-d, 4-4-4-d (d = 1-3), 4-6-5, 4-6-4.
+_CARD_GROUPS = r"^4-4-4-(4|4-[1-3]|[1-3])$|^4-6-[45]$"
+# The longest shape has five groups: no window of a run need be wider.
+_MAX_GROUPS = 5
 
 
 def _luhn(digits: str) -> str:
@@ -86,18 +91,25 @@ rule(
     key="ticket_id",
     tables=("support_tickets",),
     what="""
-        A support ticket whose subject or body holds a Luhn-valid card number of 13 to 19
-        digits, written plain or grouped by single spaces or dashes. Within a longer run of
-        digit groups, the groups that start or end the run are tried as card numbers too, so
-        "card 4111 1111 1111 1111 2 pcs" is caught.
+        A support ticket whose subject or body holds a card-shaped number that passes the Luhn
+        checksum. Card-shaped (version 2): 13 to 19 digits, first digit 2 to 6 (the card
+        industries), written either as one unbroken run of digits, or as groups joined by one
+        kind of separator, all single spaces or all single dashes, in the shape 4-4-4-4,
+        4-4-4-4-d or 4-4-4-d (d is 1 to 3 digits), 4-6-5 or 4-6-4. The groups may sit inside a
+        longer run of digit groups ("card 4111 1111 1111 1111 2 pcs" is caught), but groups of
+        other shapes never join them.
         """,
     why="""
         §5.1 and §5.2 warn that email is not a channel for sensitive data, and PCI DSS forbids
         keeping card numbers in free text just as in a card column. Partners do paste them.
+        Phone numbers written in pairs and run together with a date ("33 6 35 94 29 61
+        2024-04-11") pass Luhn one time in ten: read as one number, they made version 1 of
+        this rule report ordinary tickets.
         """,
     example="""
-        "Please charge 4111-1111-1111-1111" is a finding; "order 4111 1111 1111 1112" (fails
-        Luhn) and a 12-digit phone number are not.
+        "Please charge 4111-1111-1111-1111" and "Amex 3782 822463 10005" are findings; "order
+        4111 1111 1111 1112" (fails Luhn), "5555-5555 5555-4444" (mixed separators), a
+        12-digit phone number and "33 6 35 94 29 61 2024-04-11" are not.
         """,
     sql=f"""
         WITH texts AS (
@@ -108,20 +120,29 @@ rule(
             WHERE regexp_matches(body, '{_THIRTEEN_DIGITS}')
         ),
         runs AS (
-            SELECT ticket_id, account_id, field, string_split_regex(run, '[ -]') AS groups
+            SELECT ticket_id, account_id, field, string_split_regex(run, '[ -]') AS groups,
+                   regexp_extract_all(run, '[ -]') AS seps
             FROM (SELECT ticket_id, account_id, field, unnest(regexp_extract_all(txt, '{_DIGIT_RUN}')) AS run
                   FROM texts)
+            WHERE regexp_matches(run, '{_THIRTEEN_DIGITS}')
         ),
         starts AS (SELECT *, unnest(range(1, array_length(groups) + 1)) AS i FROM runs),
-        windows AS (SELECT *, unnest(range(i, array_length(groups) + 1)) AS j FROM starts),
+        windows AS (
+            SELECT *, unnest(range(i, least(array_length(groups), i + {_MAX_GROUPS - 1}) + 1)) AS j FROM starts
+        ),
         candidates AS (
-            SELECT ticket_id, account_id, field, array_to_string(groups[i:j], '') AS digits
-            FROM windows WHERE i = 1 OR j = array_length(groups)
+            SELECT ticket_id, account_id, field, i, j, array_to_string(groups[i:j], '') AS digits,
+                   array_to_string(list_transform(groups[i:j], lambda g: CAST(length(g) AS VARCHAR)), '-') AS shape,
+                   array_to_string(seps[i:j - 1], '') AS joints
+            FROM windows
         )
         SELECT ticket_id AS record_id, account_id AS subject_id,
                'a Luhn-valid card number appears in the ticket ' || string_agg(DISTINCT field, ' and ' ORDER BY field) AS detail
         FROM candidates
-        WHERE length(digits) BETWEEN 13 AND 19 AND {_luhn("digits")}
+        WHERE length(digits) BETWEEN 13 AND 19 AND substr(digits, 1, 1) BETWEEN '2' AND '6'
+          AND (i = j OR (joints IN (repeat(' ', j - i), repeat('-', j - i))
+                         AND regexp_matches(shape, '{_CARD_GROUPS}')))
+          AND {_luhn("digits")}
         GROUP BY ticket_id, account_id
         """,
 )

@@ -79,6 +79,10 @@ class Rule:
     def clause(self) -> str:
         return ", ".join(self.clauses)
 
+    def sections(self, policy: Policy) -> tuple[str, ...]:
+        """The sections of the policy text in force this rule evidences (``clauses`` by default)."""
+        return policy.sections_of(self.id, self.clauses)
+
     @property
     def checked_sql(self) -> str:
         return self.checked or f"SELECT count(*) AS n FROM {self.table}"

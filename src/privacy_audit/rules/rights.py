@@ -1,7 +1,7 @@
-"""Rights requests (§7.1, §7.3, §6.2): answered in time, to the right person, and carried out."""
+"""Rights requests (§7.1–§7.3, §7.5, §6.2): answered in time, to the right person, and carried out."""
 
 from privacy_audit.rules.registry import Severity, rule
-from privacy_audit.rules.sql import day
+from privacy_audit.rules.sql import day, hold_active_at
 
 rule(
     id="RIGHTS-LATE",
@@ -195,4 +195,129 @@ rule(
         LEFT JOIN privacy_requests r ON r.request_id = x.request_id
         WHERE x.notified_at IS NULL
         """,
+)
+
+# The records a retention exception can name (rules.md, conventions), each with its account, kept
+# only while it still holds personal data: an erased or deleted record is no longer "kept".
+_KEPT_RECORDS = """
+    SELECT 'orders' AS table_name, order_id AS record_id, account_id FROM orders
+    WHERE deleted_at IS NULL AND NOT _erased
+    UNION ALL
+    SELECT 'support_tickets', ticket_id, account_id FROM support_tickets WHERE NOT _erased
+    UNION ALL
+    SELECT 'contacts', contact_id, account_id FROM contacts WHERE NOT _erased
+    UNION ALL
+    SELECT 'web_events', w.event_id, c.account_id
+    FROM web_events w LEFT JOIN contacts c ON c.contact_id = w.contact_id WHERE NOT w._erased
+"""
+
+rule(
+    id="RET-EXCEPTION-EXPIRED",
+    severity=Severity.high,
+    clauses=("6.2", "7.3"),
+    key="exception_id",
+    tables=(
+        "retention_exceptions",
+        "privacy_requests",
+        "orders",
+        "support_tickets",
+        "web_events",
+        "contacts",
+        "legal_holds",
+    ),
+    params=("as_of", "deletion_grace_days"),
+    what="""
+        A retention exception whose `retain_until` (a date, taken at 00:00 UTC) plus
+        {deletion_grace_days} days of grace is before as_of, while the record it names
+        (`table_name` `orders`, `support_tickets`, `web_events` or `contacts`, `record_id` its
+        key, compared exactly) still exists and is not erased; an order that is deleted counts
+        as gone. A legal hold active at as_of on the record's account (a web event's is its
+        contact's) suspends the deadline. An exception naming a record that is not in the export,
+        or a table outside those four, names nothing still kept. The subject is the contact of
+        the exception's request.
+        """,
+    why="""
+        §7.3 and §6.2 promise that what is kept after a deletion request is kept for a stated
+        reason with "an estimated timeline for deletion". A timeline that passes without the
+        deletion makes the exception an excuse that never ends.
+        """,
+    example="""
+        Exception X1 keeps order O1 until 2025-04-01: audited on 2025-05-01 (2025-04-01 + 30
+        days is the deadline itself) it is not a finding; audited on 2025-05-02 it is, unless
+        O1 is erased or deleted by then, or a hold on O1's account is active on 2025-05-02.
+        """,
+    sql=f"""
+        WITH kept AS ({_KEPT_RECORDS})
+        SELECT x.exception_id AS record_id, r.contact_id AS subject_id,
+               printf('%s record %s kept after request %s for reason %s until %s still holds personal data %d days after that date',
+                      x.table_name, x.record_id, x.request_id, x.reason, {day("x.retain_until")},
+                      CAST(date_diff('day', CAST(x.retain_until AS TIMESTAMP), $as_of) AS BIGINT)) AS detail
+        FROM retention_exceptions x
+        JOIN kept k ON k.table_name = x.table_name AND k.record_id = x.record_id
+        LEFT JOIN privacy_requests r ON r.request_id = x.request_id
+        WHERE CAST(x.retain_until AS TIMESTAMP) + $deletion_grace_days * INTERVAL 1 DAY < $as_of
+          AND NOT {hold_active_at("k.account_id", "$as_of")}
+        """,
+)
+
+_STOPPING = "('objection', 'consent_withdrawal', 'restriction')"
+_PROMOTIONAL = "('marketing', 'survey')"
+
+rule(
+    id="RIGHTS-OBJECTION-IGNORED",
+    severity=Severity.high,
+    clauses=("7.2", "7.5"),
+    key="send_id",
+    tables=("email_sends", "privacy_requests", "communication_preferences"),
+    what="""
+        A `marketing` or `survey` email to contact C sent after (strictly: `sent_at >
+        completed_at`) a completed `objection`, `consent_withdrawal` or `restriction` request
+        of C, unless C opted in again to the send's topic in between: a
+        `communication_preferences` row of C for that topic with `opted_in = true` recorded
+        after the request's `completed_at` and at or before `sent_at` (a re-opt-in at the
+        send's instant counts; rows of one instant that disagree grant nothing). A survey send
+        without a topic is taken as topic `surveys`; a marketing send without a topic can be
+        excused by no opt-in. One finding per send, naming the latest request it ignores.
+        """,
+    why="""
+        §7.2 and §7.5 promise that objecting to marketing, withdrawing consent or restricting
+        processing stops the emails. A request marked completed while the campaigns keep
+        coming was never carried out.
+        """,
+    example="""
+        C1's objection was completed 2025-03-01 10:00: a promotions send at 10:00 exactly is
+        not a finding, one at 10:00:01 is; after a `promotions` opt-in of 2025-04-01 12:00, a
+        send at 12:00 exactly is fine again, while a `market_trends` send is still a finding.
+        """,
+    sql=f"""
+        WITH stops AS (
+            SELECT request_id, contact_id, kind, completed_at FROM privacy_requests
+            WHERE status = 'completed' AND kind IN {_STOPPING} AND completed_at IS NOT NULL
+        ),
+        sends AS (
+            SELECT send_id, contact_id, sent_at, kind,
+                   coalesce(topic, CASE WHEN kind = 'survey' THEN 'surveys' END) AS topic
+            FROM email_sends WHERE kind IN {_PROMOTIONAL}
+        ),
+        opt_ins AS (
+            SELECT contact_id, topic, updated_at FROM communication_preferences
+            GROUP BY contact_id, topic, updated_at HAVING bool_and(opted_in)
+        ),
+        ignored AS (
+            SELECT s.send_id, s.contact_id, s.kind, s.topic, s.sent_at,
+                   q.request_id, q.kind AS request_kind, q.completed_at,
+                   row_number() OVER (PARTITION BY s.send_id ORDER BY q.completed_at DESC, q.request_id) AS latest
+            FROM sends s
+            JOIN stops q ON q.contact_id = s.contact_id AND s.sent_at > q.completed_at
+            WHERE NOT EXISTS (SELECT 1 FROM opt_ins p
+                              WHERE p.contact_id = s.contact_id AND p.topic = s.topic
+                                AND p.updated_at > q.completed_at AND p.updated_at <= s.sent_at)
+        )
+        SELECT send_id AS record_id, contact_id AS subject_id,
+               printf('%s send of %s on topic %s went out after %s request %s was completed on %s, with no opt-in to that topic since',
+                      kind, {day("sent_at")}, coalesce(topic, '(none)'), request_kind, request_id,
+                      {day("completed_at")}) AS detail
+        FROM ignored WHERE latest = 1
+        """,
+    checked=f"SELECT count(*) AS n FROM email_sends WHERE kind IN {_PROMOTIONAL}",
 )

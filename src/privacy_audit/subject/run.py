@@ -14,6 +14,7 @@ from privacy_audit.errors import InputError
 from privacy_audit.export import open_export
 from privacy_audit.outputs.folder import staged_output
 from privacy_audit.policy import load_policy
+from privacy_audit.sources.mapping import Mapping
 from privacy_audit.subject.assessment import assess
 from privacy_audit.subject.documents import leak_scan, plan_csv, subject_document, write_package
 from privacy_audit.subject.linkage import collect, resolve
@@ -44,6 +45,7 @@ def run_subject(
     out: Path,
     *,
     policy_file: Path | None = None,
+    mapping: Mapping | None = None,
     with_values: bool = False,
     engine: Engine | None = None,
 ) -> SubjectRun:
@@ -58,7 +60,7 @@ def run_subject(
     with staged_output(out, export_dir) as stage:
         policy, policy_digest = load_policy(policy_file)
         engine = engine or make_engine()
-        export = open_export(export_dir, engine)
+        export = open_export(export_dir, engine, mapping)
         holding = collect(engine, export, resolve(engine, subject_id))
         assessed = assess(holding, policy, as_of)
         manifest = {
@@ -68,6 +70,8 @@ def run_subject(
             "policy_digest": policy_digest,
             "input_digests": dict(sorted(export.digests.items())),
             "ignored_files": export.ignored,
+            "mapping_file": mapping.file if mapping else None,
+            "mapping_digest": mapping.sha256 if mapping else None,
             "engine": engine.name,
             "engine_version": engine.version,
             "with_values": with_values,

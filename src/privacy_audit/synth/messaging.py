@@ -1,7 +1,8 @@
 """Communication preferences and e-mail: newsletters that honour opt-outs, and policy notices.
 
-Preferences form a history per contact and topic (opt-ins at sign-up, later opt-outs, consent
-withdrawals). Marketing and survey mails are drawn first and then filtered by the preference in
+Preferences form a history per contact and topic (opt-ins at sign-up, later opt-outs, and an
+opt-out of every topic when an objection, consent withdrawal or restriction is completed, which
+RIGHTS-OBJECTION-IGNORED holds the platform to). Marketing and survey mails are drawn first and then filtered by the preference in
 force at their send time, ties counting as opted out, the semantics the rule checks. Every
 contact that exists when a major policy version is published gets its notice before it takes
 effect.
@@ -58,7 +59,7 @@ def mail(
     changed = reachable[c] & (rng.random(len(c)) < 0.12)
     t2 = timeline.uniform(t1 + DAY, end[c], rng)
     v2 = initial & ~v1
-    withdrawn = requests.done("consent_withdrawal")
+    withdrawn = np.concatenate([requests.done(k) for k in ("consent_withdrawal", "objection", "restriction")])
     w_contact = np.repeat(requests.contact[withdrawn], len(TOPICS))
     pref = {
         "contact": np.concatenate([c[initial], c[changed], w_contact]),

@@ -38,7 +38,12 @@ CSS = """
 .pa-sev-medium { color: #000; background: #ffb74d; padding: 0 .4rem; border-radius: 3px; }
 .pa-sev-low { color: #000; background: #cfd8dc; padding: 0 .4rem; border-radius: 3px; }
 .jp-RenderedHTMLCommon .pa-section table tr.pa-expiring td { background: #fff3e0; }
+.pa-scroll { overflow-x: auto; max-width: 100%; }
+.pa-section img { max-width: 100%; height: auto; }
+.pa-toc { columns: 2; }
+@media (max-width: 480px) { .pa-toc { columns: 1; } .pa-verdict { font-size: 1.2rem; } }
 .pa-mono { font-family: var(--jp-code-font-family, monospace); word-break: break-all; }
+.pa-nowrap { white-space: nowrap; }
 """
 
 

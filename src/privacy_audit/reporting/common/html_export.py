@@ -43,13 +43,13 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 ALLOWED_TAGS = sorted(
     {"a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3", "h4", "hr"}
     | {"i", "li", "ol", "p", "pre", "small", "span", "strong", "sub", "sup", "table", "tbody", "td"}
-    | {"tfoot", "th", "thead", "tr", "ul"}
+    | {"tfoot", "th", "thead", "tr", "ul", "details", "summary"}
 )
 
 
 def allowed_attribute(tag: str, name: str, value: str) -> bool:
     """Bleach's attribute filter: classes and titles, table spans, links within the page only."""
-    if name in ("class", "title"):
+    if name in ("class", "title", "id"):  # ids: the anchors of the report's table of contents
         return True
     if tag in ("td", "th") and name in ("colspan", "rowspan"):
         return True

@@ -4,28 +4,50 @@ A regex finds *an* email address; only the export knows which company names, acc
 street lines are real. So the scanner first collects the export's identifiers and personal
 values — as 64-bit hashes of their normalized form (lower case, runs of anything but a-z and
 0-9 as one space), one sorted array per kind, 8 bytes a value whatever the export's size — and
-then looks for every run of one to a dozen words of an artifact in those arrays. Regexes for
-email addresses, IP addresses and international phone numbers are a second net.
+then looks for them, by whole token, in what an artifact *says*. Regexes for email addresses,
+IP addresses and international phone numbers are a second net.
 
-False positives are kept down by skipping values that are trivially short (under
-``MIN_CHARS`` letters and digits), digits-only values under ``MIN_DIGITS`` (they collide with
-published numbers), and any value that is also catalog vocabulary (a product's name, sku,
-category or collection, which the trend report publishes on purpose).
+What a report says: an HTML page's text nodes, table cells and the attributes a reader sees
+(``alt``, ``title``, ``aria-label``, ``href``…), never its ``<style>``, ``<script>``, tag and class
+names — the template's own CSS says ``parent`` and ``action``, which are also ordinary company
+names; a notebook's outputs (streams, text, HTML, JSON), never its source; every string of a
+Parquet, CSV or JSON file; a PNG's text chunks (``charts.py`` writes every word of a chart
+there: its title, labels and legend).
+
+Which values count:
+- personal values (names, emails, phones, street lines, tax ids, company names): any run of
+  their words, anywhere said; skipped when trivially short (under ``MIN_CHARS`` letters and
+  digits) or digits-only under ``MIN_DIGITS`` (they collide with published numbers);
+- identifiers (account, contact, order ids): platforms use plain numbers or short codes (``C1``,
+  ``10234``) that occur in any page, so in running text only an id of at least
+  ``ID_TEXT_MIN_CHARS`` letters and digits that mixes both counts (``ORD-000900``); every id with
+  a letter, and a plain-number id of at least ``MIN_DIGITS`` digits, counts where the report
+  puts identifiers: a whole table cell, attribute value, CSV/Parquet cell or JSON string;
+- any value that is also catalog vocabulary (a product's name, sku, category or collection,
+  which the trend report publishes on purpose) never counts.
 
 Descriptions say what kind of value leaked and where, never the value.
 """
 
 from __future__ import annotations
 
+import base64
+import csv
 import html
+import io
+import json
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from PIL import Image
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.export import open_export
@@ -55,7 +77,16 @@ PERSONAL_COLUMN_NAMES = frozenset(
 CATALOG = (("products", "name"), ("products", "sku"), ("products", "category"), ("products", "collection"))
 MIN_CHARS = 6
 MIN_DIGITS = 9
+ID_TEXT_MIN_CHARS = 8
 MAX_WORDS = 12
+# Attributes whose value a reader sees or follows; the others (class, id, style, d, …) are template.
+SPOKEN_ATTRIBUTES = frozenset(
+    {"alt", "title", "aria-label", "aria-description", "aria-valuetext", "placeholder", "value"}
+    | {"label", "summary", "href", "download", "datetime", "abbr"}
+)
+_CELLS = frozenset({"td", "th", "caption", "li", "dt", "dd", "summary", "figcaption"})
+_SILENT = frozenset({"style", "script", "template"})
+_IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 
 PATTERNS = {
     "an email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
@@ -72,7 +103,26 @@ PATTERNS = {
 _BLOB = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s\\n]+|[A-Za-z0-9+/=]{200,}")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _JSON_ESCAPE = re.compile(r"\\[nrt]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NORMALIZE_SQL = "trim(regexp_replace(lower(CAST({c} AS VARCHAR)), '[^a-z0-9]+', ' ', 'g'))"
+_CHARS_SQL = "length(replace(n, ' ', ''))"
+_WORDS_SQL = "length(n) - length(replace(n, ' ', ''))"
+_PERSONAL_KEEP = (
+    f"{_CHARS_SQL} >= {MIN_CHARS} AND NOT (regexp_matches(n, '^[0-9 ]+$') AND {_CHARS_SQL} < {MIN_DIGITS})"
+)
+_ID_TEXT_KEEP = (
+    f"{_CHARS_SQL} >= {ID_TEXT_MIN_CHARS} AND regexp_matches(n, '[a-z]') AND regexp_matches(n, '[0-9]')"
+)
+_ID_CELL_KEEP = f"(regexp_matches(n, '[a-z]') OR {_CHARS_SQL} >= {MIN_DIGITS})"
+
+
+class Said(NamedTuple):
+    """One thing an artifact says: where (a line, row or cell number), its text, and whether
+    it is a whole cell (table cell, attribute value, JSON string) where identifiers stand."""
+
+    at: int
+    text: str
+    cell: bool
 
 
 def _normalize(text: str) -> str:
@@ -82,9 +132,16 @@ def _normalize(text: str) -> str:
 class LeakScanner:
     """Finds the export's identifiers and personal values (and their look-alikes) in artifacts."""
 
-    def __init__(self, engine: Engine, hashes: dict[str, np.ndarray], lengths: set[int]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        hashes: dict[str, np.ndarray],
+        lengths: set[int],
+        cells: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self._engine = engine
-        self._hashes = hashes
+        self._hashes = hashes  # matched anywhere said
+        self._cells = cells or {}  # matched as a whole cell only (identifiers)
         self._lengths = sorted(lengths) or [1]
 
     @classmethod
@@ -105,29 +162,52 @@ class LeakScanner:
         The scanner keeps the engine: it hashes an artifact's phrases with the same SQL ``hash``
         that hashed the export's values."""
         tables = set(engine.query("SELECT DISTINCT table_name FROM export_columns").column(0).to_pylist())
-        catalog = _distinct_hashes(engine, [s for s in CATALOG if s[0] in tables])
-        hashes, lengths = {}, set()
+        catalog = _distinct_hashes(engine, [s for s in CATALOG if s[0] in tables], "true")
+        hashes, cells, lengths = {}, {}, set()
         for kind in kinds if kinds is not None else KINDS:
             sources = [s for s in KINDS[kind] if s[0] in tables]
-            found = _distinct_hashes(engine, sources, lengths)
+            if kind in IDENTIFIER_KINDS:
+                found = _distinct_hashes(engine, sources, _ID_TEXT_KEEP, lengths)
+                whole = _distinct_hashes(engine, sources, _ID_CELL_KEEP)
+                cells[kind] = np.setdiff1d(whole, catalog, assume_unique=True)
+            else:
+                found = _distinct_hashes(engine, sources, _PERSONAL_KEEP, lengths)
             hashes[kind] = np.setdiff1d(found, catalog, assume_unique=True)
-        return cls(engine, hashes, lengths)
+        return cls(engine, hashes, lengths, cells)
+
+    def scan_file(self, path: Path) -> list[str]:
+        """What leaked into the artifact at ``path``, by what its format says (images skipped)."""
+        suffix = path.suffix.lower()
+        if suffix == ".png":
+            return self._scan(_png_said(path.read_bytes(), 0), "line")
+        if suffix in _IMAGE_SUFFIXES:
+            return []
+        if suffix == ".parquet":
+            return self._scan(_parquet_said(pq.read_table(path)), "row")
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if suffix in (".html", ".htm"):
+            return self.scan_html(text)
+        if suffix == ".ipynb":
+            return self.scan_notebook(json.loads(text))
+        if suffix == ".csv":
+            return self._scan(_csv_said(text), "row")
+        if suffix == ".json":
+            return self._scan(_json_said(text), "line")
+        return self.scan_text(text)
 
     def scan_text(self, text: str) -> list[str]:
-        """What leaked into ``text`` (a notebook, an HTML page): kinds and line numbers."""
+        """What leaked into plain ``text`` (every word of it is said): kinds and line numbers."""
         text = _BLOB.sub(lambda m: "\n" * m.group().count("\n"), text)  # keeps line numbers
         text = html.unescape(_JSON_ESCAPE.sub(" ", text))  # "Smith &amp; Sons", "Dubois\\nParis"
-        hits: dict[str, list[int]] = defaultdict(list)
-        for what, pattern in PATTERNS.items():
-            for match in pattern.finditer(text):
-                hits[f"text holds {what}"].append(text.count("\n", 0, match.start()) + 1)
-        lines: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            for phrase in self._phrases(line):
-                lines.setdefault(phrase, number)
-        for kind, phrases in self._matches(lines).items():
-            hits[f"text holds {self._names(kind)}"] += sorted(lines[p] for p in phrases)
-        return [f"{what} at line {_numbers(at)}" for what, at in sorted(hits.items())]
+        return self._scan((Said(n, line, False) for n, line in enumerate(text.splitlines(), 1)), "line")
+
+    def scan_html(self, page: str) -> list[str]:
+        """What leaked into what an HTML page says (not its CSS or markup), by line."""
+        return self._scan(_html_said(page), "line")
+
+    def scan_notebook(self, notebook: dict) -> list[str]:
+        """What leaked into a notebook's outputs (its source is the project's), by cell index."""
+        return self._scan(_notebook_said(notebook), "cell")
 
     def scan_table(self, table: pa.Table) -> list[str]:
         """What leaked into ``table``: columns named or filled like identifiers, never values."""
@@ -142,15 +222,56 @@ class LeakScanner:
                 count = sum(1 for v in values if pattern.search(v))
                 if count:
                     found.append(f"column {name} holds {what} in {count} distinct values")
-            phrases = {p: v for v in values for p in self._phrases(v)}
-            for kind, matched in self._matches(phrases).items():
-                count = len({phrases[p] for p in matched})
-                found.append(f"column {name} holds {self._names(kind)} in {count} distinct values")
-        for kind, matched in self._matches(
-            {p: 0 for n in table.column_names for p in self._phrases(n)}
-        ).items():
-            found.append(f"a column name holds {self._names(kind)} ({len(matched)} phrases)")
+            matched: dict[str, set[str]] = defaultdict(set)
+            for value, kinds in self._kinds_in([Said(0, v, True) for v in values]):
+                for kind in kinds:
+                    matched[kind].add(value.text)
+            for kind in sorted(matched, key=list(KINDS).index):
+                found.append(
+                    f"column {name} holds {self._names(kind)} in {len(matched[kind])} distinct values"
+                )
+        names = {
+            k for said, kinds in self._kinds_in([Said(0, n, True) for n in table.column_names]) for k in kinds
+        }
+        for kind in sorted(names, key=list(KINDS).index):
+            found.append(f"a column name holds {self._names(kind)}")
         return found
+
+    def _scan(self, said: Iterable[Said], unit: str) -> list[str]:
+        """Leak descriptions for ``said``: each kind with the ``unit`` numbers where it stands."""
+        said = list(said)
+        hits: dict[str, list[int]] = defaultdict(list)
+        for piece in said:
+            for what, pattern in PATTERNS.items():
+                if pattern.search(piece.text):
+                    hits[f"text holds {what}"].append(piece.at)
+        for piece, kinds in self._kinds_in(said):
+            for kind in kinds:
+                hits[f"text holds {self._names(kind)}"].append(piece.at)
+        return [f"{what} at {unit} {_numbers(at)}" for what, at in sorted(hits.items())]
+
+    def _kinds_in(self, said: list[Said]) -> Iterator[tuple[Said, set[str]]]:
+        """Each piece of ``said`` holding a value, with the kinds it holds."""
+        owner: list[int] = []
+        phrases: list[str] = []
+        cell_owner: list[int] = []
+        cells: list[str] = []
+        for index, piece in enumerate(said):
+            for phrase in self._phrases(piece.text):
+                owner.append(index)
+                phrases.append(phrase)
+            whole = _normalize(piece.text)
+            if piece.cell and self._cells and whole and whole.count(" ") < MAX_WORDS:
+                cell_owner.append(index)
+                cells.append(whole)
+        kinds: dict[int, set[str]] = defaultdict(set)
+        for table, candidates, owners in ((self._hashes, phrases, owner), (self._cells, cells, cell_owner)):
+            for kind, rows in self._matches(candidates, table).items():
+                kinds_of = {owners[i] for i in rows}
+                for i in kinds_of:
+                    kinds[i].add(kind)
+        for index in sorted(kinds):
+            yield said[index], kinds[index]
 
     def _phrases(self, text: str) -> Iterable[str]:
         """Every run of ``n`` consecutive words of ``text`` for each value length ``n`` held."""
@@ -159,18 +280,20 @@ class LeakScanner:
             for i in range(len(words) - n + 1):
                 yield " ".join(words[i : i + n])
 
-    def _matches(self, phrases: Collection[str]) -> dict[str, list[str]]:
-        """Kind -> the phrases whose hash is one of that kind's values."""
-        if not phrases or not self._hashes:
+    def _matches(self, phrases: list[str], table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Kind -> the indexes of ``phrases`` whose hash is one of that kind's values in ``table``."""
+        if not phrases or not table:
             return {}
-        ordered = list(phrases)
-        self._engine.register("leak_phrases", pa.table({"p": pa.array(ordered, pa.string())}))
+        distinct = list(dict.fromkeys(phrases))
+        self._engine.register("leak_phrases", pa.table({"p": pa.array(distinct, pa.string())}))
         hashed = self._engine.query("SELECT hash(p) AS h FROM leak_phrases").column("h").to_numpy()
+        by_phrase = dict(zip(distinct, hashed, strict=True))
+        every = np.array([by_phrase[p] for p in phrases], dtype=np.uint64)
         found = {}
-        for kind, values in self._hashes.items():
-            hit = np.isin(hashed, values, assume_unique=False)
+        for kind, values in table.items():
+            hit = np.isin(every, values, assume_unique=False)
             if hit.any():
-                found[kind] = [ordered[i] for i in np.flatnonzero(hit)]
+                found[kind] = np.flatnonzero(hit)
         return found
 
     @staticmethod
@@ -179,22 +302,123 @@ class LeakScanner:
         return f"{kind} values of {table}.{column}"
 
 
+class _PageReader(HTMLParser):
+    """Collects what a page says: text outside style/script, whole cells, spoken attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.said: list[Said] = []
+        self._silent = 0
+        self._cells: list[tuple[int, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line = self.getpos()[0]
+        if tag in _SILENT:
+            self._silent += 1
+        if tag in _CELLS:
+            self._cells.append((line, []))
+        for name, value in attrs:
+            if name == "src" and value and value.startswith("data:image/png;base64,"):
+                self.said.extend(_png_said(base64.b64decode(value.split(",", 1)[1]), line))
+            if value and (name in SPOKEN_ATTRIBUTES or name.startswith("aria-")):
+                self.said.append(Said(line, _BLOB.sub(" ", value), True))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _SILENT:
+            self._silent -= 1
+        elif tag in _CELLS:
+            self._cells.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SILENT:
+            self._silent = max(0, self._silent - 1)
+        if tag in _CELLS and self._cells:
+            line, parts = self._cells.pop()
+            self.said.append(Said(line, "".join(parts), True))
+
+    def handle_data(self, data: str) -> None:
+        if self._silent:
+            return
+        line = self.getpos()[0]
+        for offset, text in enumerate(data.split("\n")):
+            if text.strip():
+                self.said.append(Said(line + offset, text, False))
+        for _, parts in self._cells:
+            parts.append(data)
+
+
+def _html_said(page: str) -> list[Said]:
+    reader = _PageReader()
+    reader.feed(page)
+    reader.close()
+    return reader.said
+
+
+def _notebook_said(notebook: dict) -> Iterator[Said]:
+    """Every output of every cell, numbered by the cell's index; images left out."""
+    for index, cell in enumerate(notebook.get("cells", [])):
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", "")] if output.get("output_type") == "stream" else []
+            texts += [output.get("ename", ""), output.get("evalue", ""), *output.get("traceback", [])]
+            for mime, data in output.get("data", {}).items():
+                value = "".join(data) if isinstance(data, list) else data
+                if mime == "image/png":
+                    yield from _png_said(base64.b64decode(value), index)
+                elif mime == "text/html" or mime == "image/svg+xml":
+                    yield from (Said(index, s.text, s.cell) for s in _html_said(value))
+                elif not mime.startswith("image/"):
+                    texts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            for text in texts:
+                joined = "".join(text) if isinstance(text, list) else text
+                yield from (Said(index, line, False) for line in joined.splitlines() if line.strip())
+
+
+def _png_said(png: bytes, at: int) -> list[Said]:
+    """The text chunks of a PNG (a chart's words), each line said at ``at``."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            chunks = getattr(image, "text", {})
+    except (OSError, ValueError):
+        return []
+    return [Said(at, line, False) for text in chunks.values() for line in text.splitlines() if line.strip()]
+
+
+def _parquet_said(table: pa.Table) -> Iterator[Said]:
+    """Each string cell of a Parquet table (and each column name), numbered by row."""
+    yield from (Said(0, name, True) for name in table.column_names)
+    for column, field in zip(table.columns, table.schema, strict=True):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            for row, value in enumerate(column.to_pylist(), start=1):
+                if value is not None:
+                    yield Said(row, value, True)
+
+
+def _csv_said(text: str) -> Iterator[Said]:
+    """Each cell of a CSV file, numbered by row (the header is row 0)."""
+    for row, cells in enumerate(csv.reader(io.StringIO(text))):
+        yield from (Said(row, cell, True) for cell in cells if cell)
+
+
+def _json_said(text: str) -> Iterator[Said]:
+    """Each string of a JSON document (keys too), numbered by line."""
+    for match in _JSON_STRING.finditer(text):
+        value = json.loads(match.group())
+        if value and not _BLOB.fullmatch(value):
+            yield Said(text.count("\n", 0, match.start()) + 1, value, True)
+
+
 def _distinct_hashes(
-    engine: Engine, sources: list[tuple[str, str]], lengths: set[int] | None = None
+    engine: Engine, sources: list[tuple[str, str]], keep: str, lengths: set[int] | None = None
 ) -> np.ndarray:
-    """Sorted distinct hashes of the normalized, long-enough values of ``sources``."""
+    """Sorted distinct hashes of the normalized values of ``sources`` that satisfy ``keep``."""
     if not sources:
         return np.array([], np.uint64)
     norm = _NORMALIZE_SQL.format(c="v")
     union = " UNION ALL ".join(f'SELECT "{c}" AS v FROM "{t}" WHERE "{c}" IS NOT NULL' for t, c in sources)
-    keep = (
-        f"length(replace(n, ' ', '')) >= {MIN_CHARS} "
-        f"AND NOT (regexp_matches(n, '^[0-9 ]+$') AND length(replace(n, ' ', '')) < {MIN_DIGITS}) "
-        f"AND length(n) - length(replace(n, ' ', '')) < {MAX_WORDS}"
-    )
     rows = engine.query(
-        f"SELECT DISTINCT hash(n) AS h, length(n) - length(replace(n, ' ', '')) + 1 AS words "
-        f"FROM (SELECT {norm} AS n FROM ({union})) WHERE {keep}"
+        f"SELECT DISTINCT hash(n) AS h, {_WORDS_SQL} + 1 AS words "
+        f"FROM (SELECT {norm} AS n FROM ({union})) WHERE n <> '' AND ({keep}) AND {_WORDS_SQL} < {MAX_WORDS}"
     )
     if lengths is not None:
         lengths.update(pc.unique(rows.column("words")).to_pylist())

@@ -3,7 +3,7 @@
 API::
 
     render_report(notebook, parameters, out_dir, html_name, *, cell_timeout=600, scanner=None,
-                  export=None) -> Path
+                  export=None, progress=None) -> Path
     notebook_path(name) -> Path        # e.g. notebook_path("compliance_report.ipynb")
 
 - ``notebook``: the .ipynb (presentation only, one cell tagged ``parameters``).
@@ -17,10 +17,12 @@ API::
   It is written like every output (``privacy_audit.outputs.folder.staged_output``): an existing
   folder is replaced only when it is provably a previous output, else ``InputError``.
 - ``cell_timeout``: seconds any one cell may run.
-- ``scanner``: anything with ``scan_text(text) -> list[str]`` (leak descriptions), e.g.
-  ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``. Every artifact is
-  scanned (images excepted) and one finding aborts the publication.
+- ``scanner``: anything with ``scan_file(path) -> list[str]`` (leak descriptions), e.g.
+  ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``, which reads what
+  each artifact says. Every artifact is scanned and one finding aborts the publication.
 - ``export``: a folder ``out_dir`` must stay out of (the export the notebook reads).
+- ``progress``: called with (number, of, name) as each report section (code cell after the
+  parameters) starts, e.g. to show on stderr which part of a long report is being computed.
 
 Raises ``ReportError`` (with ``cell`` and ``ename`` when a cell failed) and never leaves a
 partial report. Steps: papermill in a kernel of this very interpreter (``sys.executable``,
@@ -33,8 +35,6 @@ live in the staging folder's private scratch, so a killed run leaves nothing els
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 from collections.abc import Mapping
 from importlib import resources
@@ -42,8 +42,6 @@ from pathlib import Path
 from typing import Protocol
 
 import nbformat
-import pyarrow as pa
-import pyarrow.parquet as pq
 import zmq
 from ipykernel.kernelspec import get_kernel_dict
 from jupyter_client.kernelspec import KernelSpec
@@ -53,11 +51,12 @@ from traitlets.config import Config
 
 from privacy_audit.outputs.folder import staged_output
 from privacy_audit.reporting.common.html_export import check_self_contained, to_html
+from privacy_audit.reporting.common.section_progress import ENGINE as SECTIONS_ENGINE
+from privacy_audit.reporting.common.section_progress import SectionProgress
 
 KERNEL_NAME = "privacy-audit"
 """The kernel name the executed notebook records; only ``_OwnKernelManager`` ever resolves it."""
 _PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
-_BASE64_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 class ReportError(Exception):
@@ -96,7 +95,7 @@ class _OwnKernelManager(AsyncKernelManager):
 class TextScanner(Protocol):
     """What the runner needs from a personal-data scanner."""
 
-    def scan_text(self, text: str) -> list[str]: ...
+    def scan_file(self, path: Path) -> list[str]: ...
 
 
 def render_report(
@@ -108,6 +107,7 @@ def render_report(
     cell_timeout: int = 600,
     scanner: TextScanner | None = None,
     export: Path | None = None,
+    progress: SectionProgress | None = None,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and publish it into ``out_dir``; returns the HTML."""
     import papermill
@@ -136,6 +136,8 @@ def render_report(
                 log_output=False,
                 kernel_manager_class=_OwnKernelManager,
                 config=Config({"KernelManager": {"connection_file": str(stage.scratch / "kernel.json")}}),
+                engine_name=SECTIONS_ENGINE,
+                section_progress=progress,
             )
         except Exception as exc:  # every failure (cell error, timeout, dead kernel) names the cell
             raise _cell_error(notebook, executed, exc) from None
@@ -153,7 +155,7 @@ def render_report(
             leaks = [
                 f"{path.name}: {leak}"
                 for path in sorted(p for p in staging.rglob("*") if p.is_file())
-                for leak in scanner.scan_text(_text_of(path))
+                for leak in scanner.scan_file(path)
             ]
             if leaks:
                 raise ReportError(
@@ -224,23 +226,3 @@ def _describe(notebook: Path, nb: nbformat.NotebookNode, index: int, ename: str,
 
 def _first_line(text: str | None) -> str:
     return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
-
-
-def _text_of(path: Path) -> str:
-    """An artifact's text for the leak scan: string columns of Parquet, images left out."""
-    if path.suffix == ".parquet":
-        table = pq.read_table(path)
-        text = (pa.types.is_string, pa.types.is_large_string)
-        columns = [
-            c for c, f in zip(table.columns, table.schema, strict=True) if any(t(f.type) for t in text)
-        ]
-        return "\n".join(str(v) for c in columns for v in c.to_pylist() if v is not None)
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".ipynb":
-        nb = json.loads(text)
-        for cell in nb.get("cells", []):
-            for output in cell.get("outputs", []):
-                for key in [k for k in output.get("data", {}) if k.startswith("image/")]:
-                    del output["data"][key]
-        return json.dumps(nb, ensure_ascii=False)
-    return _BASE64_IMAGE.sub("data:image;base64,", text)

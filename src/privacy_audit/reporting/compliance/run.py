@@ -26,7 +26,7 @@ from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import SUMMARY_FILE, summary, write_outputs
 from privacy_audit.outputs.folder import check_target
-from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
+from privacy_audit.reporting.compliance.policy_text import PolicyText
 
 
 class ComplianceParameters(BaseModel):
@@ -37,12 +37,13 @@ class ComplianceParameters(BaseModel):
     export_dir: DirectoryPath
     as_of: date
     policy: FilePath | None = None
+    policy_text: FilePath | None = None
     out_dir: Path
     previous: DirectoryPath | None = None
     waivers: FilePath | None = None
     sign_key: FilePath | None = None
 
-    @field_validator("policy", "previous", "waivers", "sign_key", mode="before")
+    @field_validator("policy", "policy_text", "previous", "waivers", "sign_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -54,7 +55,7 @@ class ComplianceParameters(BaseModel):
             raise ValueError("an output directory is required")
         return value
 
-    @field_validator("export_dir", "policy", "out_dir", "previous", "waivers", "sign_key")
+    @field_validator("export_dir", "policy", "policy_text", "out_dir", "previous", "waivers", "sign_key")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -101,12 +102,14 @@ def prepare(
     previous: str = "",
     waivers: str = "",
     sign_key: str = "",
+    policy_text: str = "",
 ) -> ComplianceRun:
     """Run the audit, write findings, resolved, summary and attestation into ``out_dir``, load history."""
     params = parameters(
         export_dir=export_dir,
         as_of=as_of,
         policy=policy,
+        policy_text=policy_text,
         out_dir=out_dir,
         previous=previous,
         waivers=waivers,
@@ -120,6 +123,7 @@ def prepare(
         params.export_dir,
         params.as_of,
         policy_file=params.policy,
+        policy_text=params.policy_text,
         engine=engine,
         waivers_file=params.waivers,
         previous=Path(history[-1][0]) if history else None,
@@ -127,9 +131,7 @@ def prepare(
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
     signature = write_evidence(result, params.out_dir, signer=signer, waivers=waiver_notes(result.waivers))
-    return ComplianceRun(
-        result, summary(result), [s for _, s in history], load_policy_text(), engine, signature
-    )
+    return ComplianceRun(result, summary(result), [s for _, s in history], result.text, engine, signature)
 
 
 def check_earlier_runs(params: ComplianceParameters) -> None:

@@ -8,6 +8,8 @@ value is read from the export beyond counts for the charts.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow.compute as pc
 
 from privacy_audit.audit import RuleResult
@@ -16,8 +18,10 @@ from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
 from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
 from privacy_audit.reporting.compliance import measures
+from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
+from privacy_audit.reporting.compliance.promises import promise_of, quote
 from privacy_audit.reporting.compliance.run import ComplianceRun
-from privacy_audit.rules import Severity
+from privacy_audit.rules import REGISTRY, Severity
 
 STATUSES = ("pass", "fail", "skipped", "error")
 LIFECYCLE = ("open", "waived", "new", "resolved")
@@ -30,12 +34,58 @@ AGE_COLOURS = [
 
 
 def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _change(now: int, before: int) -> str:
     delta = now - before
     return f"+{delta}" if delta > 0 else ("±0" if delta == 0 else f"−{-delta}")
+
+
+KEPT, BROKEN, SKIPPED, NOT_EVIDENCED = "kept", "broken", "skipped", "not evidenced by the export"
+
+
+def _kept(rules: tuple[str, ...], statuses: dict[str, str]) -> str:
+    """A section's verdict: broken if a rule failed, kept only if every rule ran and passed."""
+    if not rules:
+        return NOT_EVIDENCED
+    got = [statuses.get(r, "not run") for r in rules]
+    if "fail" in got:
+        return BROKEN
+    return KEPT if all(g == "pass" for g in got) else SKIPPED
+
+
+def coverage(run: ComplianceRun) -> Section:
+    """The report's opening: every section of the policy text, its rules and its verdict.
+
+    An audit is only as honest as its scope: a section no export can evidence says so and why,
+    and a rule citing a section the policy text lacks is listed, never quoted from elsewhere.
+    """
+    policy, statuses = run.result.policy, {r.rule.id: r.status.value for r in run.result.results}
+    rows, verdicts = [], []
+    for s in scope(run.text, policy, REGISTRY.values()):
+        verdicts.append(_kept(s.rules, statuses))
+        checked_by = ", ".join(f"{r} ({statuses.get(r, 'not run')})" for r in s.rules) or "—"
+        rows.append((f"§{s.section} {s.title}", checked_by, verdicts[-1], s.not_evidenced))
+    counts = " · ".join(f"{verdicts.count(v)} {v}" for v in (KEPT, BROKEN, SKIPPED, NOT_EVIDENCED))
+    section = Section().add(
+        tag("h1", "Privacy compliance report")
+        + tag(
+            "p",
+            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}"
+            f" · policy text {esc(run.text.source)}",
+        )
+        + tag("h2", "Scope: every section of the policy")
+        + tag("p", esc(f"{len(rows)} sections: {counts}"))
+        + table(["section", "checked by (status)", "verdict", "not evidenced by the export"], rows)
+    )
+    missing = [(r.id, ", ".join(not_found(run.text, policy, r))) for r in REGISTRY.values()]
+    missing = [(rule, f"§{sections}: {NOT_FOUND}") for rule, sections in missing if sections]
+    if missing:
+        section.add(
+            tag("h3", "Rules citing a section the policy text lacks") + table(["rule", "section"], missing)
+        )
+    return section
 
 
 def _open_rules(run: ComplianceRun) -> int:
@@ -58,11 +108,7 @@ def verdict(run: ComplianceRun) -> Section:
     else:
         headline, cls = f"All {rules - totals['skipped']} rules that ran passed", "pa-verdict pa-good"
     section = Section().add(
-        tag("h1", "Privacy compliance report")
-        + tag(
-            "p",
-            f"Audit date (as_of) {esc(run.summary['as_of'])} · policy file {esc(run.summary['policy_file'])}",
-        )
+        tag("h2", "Verdict")
         + tag("div", esc(headline), cls)
         + tag("h3", "Rules")
         + tiles([("failed (open findings)", failed), *((s, totals[s]) for s in ("pass", "skipped", "error"))])
@@ -218,16 +264,86 @@ def waivers(run: ComplianceRun) -> Section:
     return section
 
 
-def _promise(run: ComplianceRun, number: str) -> str:
+def _n(value: int) -> str:
+    """A count with thousands separators."""
+    return f"{value:,}"
+
+
+def anchor(rule_id: str) -> str:
+    """The id of a rule's section, the target of its row in the rules table."""
+    return "rule-" + re.sub(r"[^A-Za-z0-9-]", "-", rule_id)
+
+
+def _promise(run: ComplianceRun, result: RuleResult) -> str:
+    """The bullet or sentence the rule checks, the full section one click away."""
+    sections = result.rule.sections(run.result.policy)
+    # The declared phrase quotes the bundled text; a rule mapped to other sections quotes them whole.
+    number, phrase = (
+        promise_of(result.rule.id, sections) if sections == result.rule.clauses else (sections[0], "")
+    )
     clause = run.text.get(number)
     if clause is None:
-        return tag("blockquote", f"§{esc(number)} is not a section of {esc(run.text.source)}.", "pa-quote")
-    words = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+        return tag("blockquote", f"§{esc(number)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
+    words = quote(clause, phrase)
+    full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
+    heading = f"§{esc(clause.number)} {esc(clause.title)}"
     return tag(
         "blockquote",
-        tag("p", tag("strong", f"§{esc(clause.number)} {esc(clause.title)}")) + words,
+        tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")),
         "pa-quote",
+    ) + tag("details", tag("summary", f"The whole of {heading}") + full)
+
+
+def rules_table(run: ComplianceRun) -> Section:
+    """Every rule in one table, worst status first, each failing rule linked to its section."""
+    order = {"fail": 0, "error": 1, "pass": 2, "skipped": 3}
+    results = sorted(
+        run.result.results, key=lambda r: (order.get(r.status, 4), -Severity(r.rule.severity).rank, r.rule.id)
     )
+    rows = "".join(
+        tag(
+            "tr",
+            tag("td", tag_link(r), "pa-mono")
+            + tag("td", esc(r.rule.clause))
+            + tag("td", severity_badge(r.rule.severity.value))
+            + tag("td", esc(r.status))
+            + tag("td", _n(r.violations), "pa-num")
+            + tag("td", _n(r.checked), "pa-num"),
+        )
+        for r in results
+    )
+    head = "".join(
+        tag("th", h, "pa-num" if i > 3 else None)
+        for i, h in enumerate(["rule", "clause", "severity", "status", "findings", "records checked"])
+    )
+    contents = tag(
+        "ul",
+        "".join(
+            tag("li", f'<a href="#{target}">{label}</a>')
+            for target, label in [
+                ("rules", "Rules"),
+                ("ages", "Records by age"),
+                ("responses", "Rights requests"),
+                ("trend", "Findings over time"),
+                ("failing", "Failing rules"),
+                ("manifest", "Run manifest"),
+            ]
+        ),
+        "pa-toc",
+    )
+    return Section().add(
+        tag("h2", "Contents")
+        + contents
+        + '<h2 id="rules">Rules</h2>'
+        + f'<div class="pa-scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def tag_link(result: RuleResult) -> str:
+    """A failing rule's id as a link to its section; the others as plain text."""
+    if result.status != "fail":
+        return esc(result.rule.id)
+    return f'<a href="#{anchor(result.rule.id)}">{esc(result.rule.id)}</a>'
 
 
 def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
@@ -237,17 +353,15 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
     columns = ["table_name", "record_id", "subject_id", "change", "first_seen"]
     evidence = found.slice(0, sample).select(columns).to_pylist()
     n = counts.open
-    shown = f"the first {len(evidence)} of {n} open" if n > len(evidence) else f"all {n} open"
+    shown = f"the first {len(evidence):,} of {n:,} open" if n > len(evidence) else f"all {n:,} open"
     waived = f" ({counts.waived} more waived)" if counts.waived else ""
     return tag(
         "div",
-        tag(
-            "h3",
-            f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'open finding')}{esc(waived)} "
-            f"of {_plural(result.checked, 'record')} checked",
-        )
+        f'<h3 id="{anchor(rule.id)}">'
+        f"{esc(rule.id)} {severity_badge(rule.severity.value)} · {_plural(n, 'open finding')}{esc(waived)} "
+        f"of {_plural(result.checked, 'record')} checked</h3>"
         + tag("p", tag("strong", "The promise"))
-        + "".join(_promise(run, c) for c in rule.clauses)
+        + _promise(run, result)
         + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
         + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
         + table(
@@ -265,7 +379,7 @@ def failing_rules(run: ComplianceRun, sample: int = 10) -> Section:
         (r for r in run.result.results if run.result.lifecycle.counts_of(r.rule.id).open),
         key=lambda r: (-Severity(r.rule.severity).rank, r.rule.id),
     )
-    section = Section().add(tag("h2", f"Failing rules ({len(failing)})"))
+    section = Section().add(f'<h2 id="failing">Failing rules ({len(failing)})</h2>')
     if not failing:
         return section.add(tag("p", "No rule has open findings.", "pa-muted"))
     for result in failing:
@@ -317,7 +431,7 @@ def retention_ages(run: ComplianceRun) -> Section:
     return (
         Section()
         .add(
-            tag("h2", "Records by age against their retention limit")
+            '<h2 id="ages">Records by age against their retention limit</h2>'
             + tag(
                 "p",
                 "Red: records that still hold personal data past their own limit (an order's is its "
@@ -349,7 +463,7 @@ def response_times(run: ComplianceRun) -> Section:
     return (
         Section()
         .add(
-            tag("h2", "Rights requests: response times")
+            '<h2 id="responses">Rights requests: response times</h2>'
             + tag(
                 "p",
                 f"{int(days['n'].sum())} requests; the longer limit applies only when the extension was notified in time.",
@@ -365,7 +479,7 @@ def response_times(run: ComplianceRun) -> Section:
 
 def severity_trend(run: ComplianceRun) -> Section:
     """Findings by severity over the previous runs and this one (only when history exists)."""
-    section = Section().add(tag("h2", "Findings by severity over time"))
+    section = Section().add('<h2 id="trend">Findings by severity over time</h2>')
     if not run.history:
         return section.add(tag("p", "No previous runs were given (previous): no trend yet.", "pa-muted"))
     runs = [(s["as_of"], s["totals"].get("by_severity", {})) for s in [*run.history, run.summary]]
@@ -402,7 +516,7 @@ def manifest(run: ComplianceRun) -> Section:
         ("signed", signed),
     ]
     return Section().add(
-        tag("h2", "Run manifest")
+        '<h2 id="manifest">Run manifest</h2>'
         + table(["item", "value"], rows, text_class="pa-mono")
         + tag(
             "p",

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 from pydantic import (
     BaseModel,
     ConfigDict,
-    DirectoryPath,
     Field,
     FilePath,
     ValidationError,
@@ -48,7 +47,7 @@ class TrendParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    export_dir: DirectoryPath
+    export_dir: Path
     period_start: date
     period_end: date
     k: Annotated[int, Field(ge=2, strict=True)] = 10
@@ -75,6 +74,14 @@ class TrendParameters(BaseModel):
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
         return value.resolve() if value is not None else None
+
+    @field_validator("export_dir")
+    @classmethod
+    def _existing(cls, value: Path) -> Path:
+        """Named resolved: a relative path means another folder in a kernel than in a shell."""
+        if not value.is_dir():
+            raise ValueError(f"an existing directory, resolved here to {value}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> TrendParameters:

@@ -73,6 +73,7 @@ def cards_in_text(book: PlantBook) -> None:
         ({"body": f"Corporate card {luhn('401288888888188812')} - charge the invoice INV-2026-00412."}),
         ({"body": "Reorder: 4012 8888 8888 1881 2 pcs of the tennis bracelet"}),
         ({"body": "Ref 12 4012-8888-8888-1881 is the card to use."}),
+        ({"body": "Diners club 3056 930902 5904, valid until 03/28."}),
     )
     for i, text in enumerate(leaked):
         at = book.days_ago(30 + i)
@@ -90,6 +91,14 @@ def cards_in_text(book: PlantBook) -> None:
             "groups separated by double spaces are not one run of digits",
         ),
         ("Tracking 4111.1111.1111.1111 means nothing to us.", "dots are not digit separators"),
+        (
+            "Rappelez-moi au 33 6 35 94 29 14 2024-04-11 avant midi.",
+            "a phone number in pairs run into a date (its first 15 digits pass Luhn) is no card shape",
+        ),
+        ("Card 5555-5555 5555-4444 on file.", "spaces and dashes mixed are not one number"),
+        ("Parcel 41111111111111111115 arrived broken.", "a 20-digit run (Luhn-valid) is no card number"),
+        ("Voucher 1234 5678 9012 3452 applied.", "Luhn-valid, but no card industry starts with 1"),
+        ("Box 17 4111 1111 1111 1112 was short.", "a Luhn-invalid card; the group before it never joins it"),
     )
     for i, (body, why) in enumerate(safe):
         at = book.days_ago(50 + i)

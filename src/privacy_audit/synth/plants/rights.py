@@ -1,8 +1,13 @@
-"""Plants of rights requests (§7.1, §7.3): late or unverified answers, deletions that left data behind."""
+"""Plants of rights requests (§7.1-§7.3, §7.5): late or unverified answers, deletions that left data
+behind, exceptions kept past their date, emails sent after an objection.
+
+Completed objections, consent withdrawals and restrictions are planted only on plant partners: a
+background contact would keep receiving the background's newsletters after them.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from privacy_audit.synth.plants.book import Partner, PlantBook, Row
 from privacy_audit.synth.plants.registry import plants
@@ -56,12 +61,15 @@ def late(book: PlantBook) -> None:
     book.violation(
         rule,
         ask(
-            "objection", r, extension_notified_at=r + 10 * DAY, completed_at=r + extended + timedelta(hours=1)
+            "portability",
+            r,
+            extension_notified_at=r + 10 * DAY,
+            completed_at=r + extended + timedelta(hours=1),
         ),
     )
     book.near_miss(
         rule,
-        ask("objection", r, extension_notified_at=r + limit, completed_at=r + extended),
+        ask("access", r, extension_notified_at=r + limit, completed_at=r + extended),
         "extension notified on day 30 and answered on day 90 exactly",
     )
     book.violation(rule, ask("access", r, status="rejected", completed_at=r + 45 * DAY))
@@ -89,7 +97,7 @@ def unverified(book: PlantBook) -> None:
     book.violation(rule, ask("access", verified_at=None, completed_at=r + 5 * DAY))
     book.violation(rule, ask("rectification", verified_at=r + 3 * DAY + SECOND, completed_at=r + 3 * DAY))
     book.violation(rule, ask("portability", verified_at=r + 9 * DAY, completed_at=r + 8 * DAY))
-    book.violation(rule, ask("consent_withdrawal", verified_at=None, completed_at=r + DAY))
+    book.violation(rule, ask("access", verified_at=None, completed_at=r + DAY))
     book.near_miss(
         rule,
         ask("access", verified_at=r + 2 * DAY, completed_at=r + 2 * DAY),
@@ -230,3 +238,124 @@ def retention_unnotified(book: PlantBook) -> None:
         notified_at=done,
     )
     book.near_miss(rule, row["exception_id"], "notified at the instant the request was completed")
+
+
+@plants("RET-EXCEPTION-EXPIRED")
+def exception_expired(book: PlantBook) -> None:
+    rule = "RET-EXCEPTION-EXPIRED"
+    # An exception retained until this day has its deadline (retain_until + grace) on as_of itself.
+    deadline = (book.now - timedelta(days=book.policy.deletion_grace_days)).date()
+
+    def keep(request: Row, table: str, record_id: object, reason: str, until: date, done: datetime) -> str:
+        row = book.add(
+            "retention_exceptions",
+            request_id=request["request_id"],
+            table_name=table,
+            record_id=record_id,
+            reason=reason,
+            retain_until=until,
+            notified_at=done,
+        )
+        return str(row["exception_id"])
+
+    p, person, request, done = _deletion(book, "FR")
+    order = book.order(p, person, book.years_ago(2).date(), status="returned")
+    book.violation(rule, keep(request, "orders", order["order_id"], "dispute", deadline - DAY, done))
+    p, person, request, done = _deletion(book, "DE")
+    ticket = book.ticket(p, person, book.years_ago(1, 20), closed=book.years_ago(1))
+    book.violation(
+        rule, keep(request, "support_tickets", ticket["ticket_id"], "dispute", deadline - 200 * DAY, done)
+    )
+    p, person, request, done = _deletion(book, "IT")
+    event = book.event(
+        book.new_id("sessions"),
+        book.days_ago(80),
+        "necessary",
+        contact_id=person["contact_id"],
+        ip_address="151.38.40.2",
+    )
+    book.violation(
+        rule, keep(request, "web_events", event["event_id"], "fraud_prevention", deadline - 90 * DAY, done)
+    )
+    kept = book.partner("NL", created=book.years_ago(5))
+    book.person(kept)
+    received = book.days_ago(60)
+    done = received + 20 * DAY
+    person = book.person(kept, last_login=book.days_ago(75))
+    request = book.request(person, "deletion", received, completed_at=done)
+    book.violation(
+        rule, keep(request, "contacts", person["contact_id"], "dispute", deadline - 10 * DAY, done)
+    )
+    p, person, request, done = _deletion(book, "ES")
+    order = book.order(p, person, book.years_ago(1).date(), status="returned")
+    book.hold(p, book.days_ago(30), released=book.days_ago(5))
+    book.violation(rule, keep(request, "orders", order["order_id"], "legal_hold", deadline - 40 * DAY, done))
+
+    p, person, request, done = _deletion(book, "GB")
+    order = book.order(p, person, book.years_ago(2).date(), status="returned")
+    book.near_miss(
+        rule,
+        keep(request, "orders", order["order_id"], "dispute", deadline, done),
+        "retain_until + grace falls on as_of itself",
+    )
+    p, person, request, done = _deletion(book, "AT")
+    order = book.order(p, person, book.years_ago(1).date(), status="returned")
+    book.hold(p, book.now)
+    book.near_miss(
+        rule,
+        keep(request, "orders", order["order_id"], "legal_hold", deadline - 40 * DAY, done),
+        "expired, but a hold on the account was placed at as_of",
+    )
+    p, person, request, done = _deletion(book, "BE")
+    ticket = book.ticket(
+        p, person, book.years_ago(1, 20), closed=book.years_ago(1), erased_at=book.days_ago(3)
+    )
+    book.near_miss(
+        rule,
+        keep(request, "support_tickets", ticket["ticket_id"], "dispute", deadline - 200 * DAY, done),
+        "expired, and the ticket it names is erased",
+    )
+
+
+@plants("RIGHTS-OBJECTION-IGNORED")
+def objection_ignored(book: PlantBook) -> None:
+    rule = "RIGHTS-OBJECTION-IGNORED"
+
+    def stopped(country: str, kind: str, **fields: object) -> tuple[Row, datetime]:
+        """A contact of a new partner whose request of ``kind`` was answered 120 days ago."""
+        partner = book.partner(country, created=book.years_ago(4))
+        person = book.person(partner)
+        done = book.days_ago(120)
+        book.request(person, kind, done - 6 * DAY, completed_at=done, **fields)
+        return person, done
+
+    def send(person: Row, kind: str, at: datetime, topic: str) -> str:
+        return str(book.send(person, kind, at, topic=topic)["send_id"])
+
+    person, done = stopped("GB", "objection")
+    book.near_miss(
+        rule, send(person, "marketing", done, "promotions"), "sent at the instant the objection was completed"
+    )
+    book.violation(rule, send(person, "marketing", done + SECOND, "promotions"))
+    person, done = stopped("FR", "consent_withdrawal")
+    book.violation(rule, send(person, "survey", done + 30 * DAY, "surveys"))
+    person, done = stopped("DE", "restriction")
+    book.violation(rule, send(person, "marketing", done + 10 * DAY, "new_collections"))
+    person, done = stopped("NL", "objection")
+    again = done + 20 * DAY
+    book.add(
+        "communication_preferences",
+        contact_id=person["contact_id"],
+        topic="promotions",
+        opted_in=True,
+        updated_at=again,
+    )
+    book.violation(rule, send(person, "marketing", again - SECOND, "promotions"))
+    book.near_miss(
+        rule,
+        send(person, "marketing", again, "promotions"),
+        "sent at the instant of a re-opt-in to its topic",
+    )
+    book.violation(rule, send(person, "marketing", again + DAY, "market_trends"))
+    person, done = stopped("IT", "objection", status="rejected")
+    book.near_miss(rule, send(person, "marketing", done + DAY, "promotions"), "the objection was rejected")

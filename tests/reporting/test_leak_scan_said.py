@@ -1,0 +1,126 @@
+"""The leak scan reads what a report says, by whole token: true leaks caught, template words not."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from handmade import make_export
+from privacy_audit.reporting.common.charts import Panel, stacked_panels
+from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+
+COMPANY = "Maison Lumiere Joaillerie SARL"
+CSS_WORD = "Parent"  # a company name, and a word of the template's CSS
+HIT = "text holds company name values of accounts.company_name"
+
+
+@pytest.fixture(scope="module")
+def scanner(tmp_path_factory: pytest.TempPathFactory) -> LeakScanner:
+    export = make_export(
+        tmp_path_factory.mktemp("said") / "export",
+        {
+            "accounts": [
+                {"account_id": "10234", "company_name": COMPANY, "country": "FR"},  # a plain-number id
+                {"account_id": "A7", "company_name": CSS_WORD, "country": "FR"},  # a short id
+            ],
+            "contacts": [{"contact_id": "C10", "account_id": "A7"}],
+        },
+    )
+    return LeakScanner.from_export(export)
+
+
+def _chart(title: str) -> bytes:
+    counts = pd.DataFrame({"x": [0.0], "category": ["within"], "n": [3]})
+    return stacked_panels([Panel(title, "age", counts, 1.0, [("within", "#888")])], "ages").png
+
+
+def _page(body: str) -> str:
+    style = ".jp-OutputArea-child .parent[data-action] { color: var(--google-material-color); }"
+    return f"<html><head><style>\n{style}\n</style></head>\n<body class='parent'>\n{body}\n</body></html>"
+
+
+def test_template_css_and_markup_words_are_not_leaks(scanner: LeakScanner) -> None:
+    assert scanner.scan_html(_page("<div class='parent' data-action='parent'><p>Ages</p></div>")) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<p>Revenue of {COMPANY}</p>",
+        f"<table><tr><td>{COMPANY}</td></tr></table>",
+        f"<img alt='{COMPANY} orders' src='x.png'>",
+        f"<a title='{CSS_WORD}' href='#x'>x</a>",  # a one-word name, where a reader sees it
+    ],
+    ids=["text", "table cell", "alt text", "title attribute"],
+)
+def test_a_company_name_said_by_the_page_is_a_leak(scanner: LeakScanner, body: str) -> None:
+    assert scanner.scan_html(_page(body)) == [f"{HIT} at line 5"]
+
+
+def test_a_company_name_in_a_chart_title_is_a_leak(scanner: LeakScanner) -> None:
+    clean = base64.b64encode(_chart("Orders by age")).decode()
+    planted = base64.b64encode(_chart(f"Orders of {COMPANY}")).decode()
+    assert scanner.scan_html(_page(f"<img alt='ages' src='data:image/png;base64,{clean}'>")) == []
+    assert scanner.scan_html(_page(f"<img alt='ages' src='data:image/png;base64,{planted}'>")) == [
+        f"{HIT} at line 5"
+    ]
+
+
+def _notebook(outputs: list[dict], source: str = "") -> dict:
+    return {"cells": [{"cell_type": "code", "source": source, "outputs": outputs}]}
+
+
+def test_a_notebook_is_scanned_by_its_outputs(scanner: LeakScanner) -> None:
+    stream = {"output_type": "stream", "name": "stdout", "text": [f"top partner: {COMPANY}\n"]}
+    image = {"output_type": "display_data", "data": {"image/png": base64.b64encode(_chart(COMPANY)).decode()}}
+    html = {"output_type": "display_data", "data": {"text/html": f"<td>{COMPANY}</td>"}}
+    for output in (stream, image, html):
+        assert scanner.scan_notebook(_notebook([output])) == [f"{HIT} at cell 0"]
+    # The source is the project's own: a word of it is no leak, and CSS in an output says nothing.
+    style = {"output_type": "display_data", "data": {"text/html": "<style>.parent{}</style>"}}
+    assert scanner.scan_notebook(_notebook([style], source=f"# {CSS_WORD}")) == []
+
+
+def test_short_and_plain_number_ids_count_only_in_cells(scanner: LeakScanner) -> None:
+    assert scanner.scan_html(_page("<p>10234 orders in C10 and A7 at line 24</p>")) == []
+    found = scanner.scan_html(_page("<table><tr><td>C10</td><td>A7</td></tr></table>"))
+    assert found == [
+        "text holds account id values of accounts.account_id at line 5",
+        "text holds contact id values of contacts.contact_id at line 5",
+    ]
+    # A plain number shorter than MIN_DIGITS is a count wherever it stands.
+    assert scanner.scan_html(_page("<table><tr><td>10234</td></tr></table>")) == []
+
+
+def test_files_are_scanned_by_format(scanner: LeakScanner, tmp_path: Path) -> None:
+    csv = tmp_path / "evidence.csv"
+    csv.write_text(f"record_id,detail\nC10,ordered\nA9,{COMPANY}\n")
+    assert scanner.scan_file(csv) == [
+        "text holds company name values of accounts.company_name at row 2",
+        "text holds contact id values of contacts.contact_id at row 1",
+    ]
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"rules": {"X": {"reason": "ok", "records": ["A7"]}}}, indent=1))
+    assert scanner.scan_file(summary) == ["text holds account id values of accounts.account_id at line 6"]
+    table = tmp_path / "findings.parquet"
+    pq.write_table(pa.table({"detail": ["fine", f"{COMPANY}"], "n": [1, 2]}), table)
+    assert scanner.scan_file(table) == [f"{HIT} at row 2"]
+    png = tmp_path / "chart.png"
+    png.write_bytes(_chart(COMPANY))
+    assert scanner.scan_file(png) == [f"{HIT} at line 0"]
+
+
+def test_personal_kinds_let_evidence_ids_pass(tmp_path: Path) -> None:
+    export = make_export(
+        tmp_path / "export", {"contacts": [{"contact_id": "C10", "full_name": "Ada Lovelace"}]}
+    )
+    personal = LeakScanner.from_export(export, kinds=PERSONAL_KINDS)
+    assert personal.scan_html("<td>C10</td><td>Ada Lovelace</td>") == [
+        "text holds full name values of contacts.full_name at line 1"
+    ]
