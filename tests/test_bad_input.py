@@ -251,7 +251,7 @@ def test_table_name_that_is_not_a_file(csv_export: Path, tmp_path: Path, kind: s
         staff.mkdir()
     else:
         staff.symlink_to(tmp_path / "gone.csv")
-    assert_one_clear_line(*audit(csv_export, tmp_path), "staff.csv", "table staff as a file")
+    assert_one_clear_line(*audit(csv_export, tmp_path), "staff.csv", "table staff as a regular file")
     assert not (tmp_path / "out").exists()
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from privacy_audit.engine import Engine, make_engine
-from privacy_audit.engine.base import EngineError
+from privacy_audit.engine.base import INPUT, EngineError
 from privacy_audit.errors import InputError
-from privacy_audit.export import Export, open_export
+from privacy_audit.export import Export, open_export, unreadable
 from privacy_audit.lifecycle import Lifecycle, Waivers, annotate, load_previous, load_waivers
 from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_table
 from privacy_audit.policy import Policy, load_policy
@@ -161,6 +161,8 @@ def run_rule(
         rows = engine.query(rule.sql, params)
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
+        if exc.kind == INPUT:  # the export, not the rule, is at fault: the run cannot stand
+            raise unreadable(engine, export, rule.tables, exc) from None
         return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
     found = findings_table(rule, rows, clause)
     return RuleResult(

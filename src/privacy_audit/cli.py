@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.markup import escape
 from rich.table import Table
 
 from privacy_audit.errors import InputError
 from privacy_audit.rules import REGISTRY, Severity
+from privacy_audit.terminal import print_line
 
 if TYPE_CHECKING:
     from privacy_audit.engine import Engine
@@ -78,15 +78,22 @@ class EngineName(StrEnum):
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the Exit to raise (the message is text, not markup)."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+    print_line(err, ("error:", "bold red"), " ", message)
     return typer.Exit(code)
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+"""Dates an audit may stand at: far enough either way that no deadline leaves the calendar."""
 
 
 def parse_day(value: str, option: str = "--as-of") -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise fail(f"{option}: expected a date YYYY-MM-DD") from None
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise fail(f"{option}: expected a date YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def parse_conf(pairs: list[str]) -> dict[str, str]:
@@ -108,12 +115,15 @@ MAPPING_OPTION = typer.Option(
 def start_engine(engine_name: EngineName, options: dict[str, object]) -> Engine:
     """The chosen engine, or one line and exit 2 when it cannot start with these options."""
     from privacy_audit.engine import make_engine
-    from privacy_audit.engine.base import EngineError
+    from privacy_audit.engine.base import MAX_THREADS, EngineError
 
+    threads = options.get("threads")
+    if isinstance(threads, int) and not 1 <= threads <= MAX_THREADS:
+        raise fail(f"--threads: expected a whole number from 1 to {MAX_THREADS}")
     try:
         return make_engine(engine_name.value, **options)
     except ValueError as exc:
-        raise fail(f"--memory-limit: {exc}") from None
+        raise fail(str(exc)) from None
     except ImportError as exc:
         raise fail(f"--engine {engine_name}: {exc} (pip install 'privacy-audit[spark]')") from None
     except EngineError as exc:
@@ -268,15 +278,15 @@ def check(
     finally:
         engine.close()
     for problem in checked.problems:
-        err.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+        print_line(err, ("error:", "bold red"), " ", str(problem))
     if checked.export is None:
         raise typer.Exit(2)
     tables = ", ".join(f"{t} ({s.origin})" for t, s in sorted(checked.export.sources.items()))
-    out.print(f"export is usable: {tables}", highlight=False, soft_wrap=True)
+    print_line(out, f"export is usable: {tables}")
     for rule in REGISTRY.values():
         reason = skip_reason(rule, checked.export)
         verdict = f"skipped: {reason}" if reason else "runs"
-        out.print(f"{rule.id}: {verdict}", highlight=False, soft_wrap=True)
+        print_line(out, f"{rule.id}: {verdict}")
 
 
 @app.command()
@@ -319,12 +329,10 @@ def subject(
         raise fail(f"nothing written: a document would carry personal data ({exc})", 1) from None
     held = ", ".join(f"{table} {n}" for table, n in run.held().items())
     if run.erased:
-        out.print(
-            f"{subject_id} is erased, yet records still refer to it: {held}", highlight=False, soft_wrap=True
-        )
+        print_line(out, f"{subject_id} is erased, yet records still refer to it: {held}")
     else:
-        out.print(f"{subject_id}: {held}", highlight=False, soft_wrap=True)
-    out.print(f"subject.json and erasure-plan.csv written to {run.out}", highlight=False, soft_wrap=True)
+        print_line(out, f"{subject_id}: {held}")
+    print_line(out, f"subject.json and erasure-plan.csv written to {run.out}")
 
 
 @app.command()
@@ -455,7 +463,7 @@ def verify(
         if export_dir
         else "export not checked (no --export)"
     )
-    out.print(f"verified: {checked.outputs} outputs, {inputs}; {signed}", highlight=False, soft_wrap=True)
+    print_line(out, f"verified: {checked.outputs} outputs, {inputs}; {signed}")
 
 
 @contextmanager
@@ -554,7 +562,7 @@ def report_compliance(
         # the export here also rejects an unusable one before any kernel starts.
         scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
         html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
-    out.print(f"compliance report written to {html}")
+    print_line(out, f"compliance report written to {html}")
     published = json.loads((html.parent / "summary.json").read_text(encoding="utf-8"))
     raise typer.Exit(exit_status(published, fail_on))
 
@@ -597,7 +605,7 @@ def report_trends(
             cell_timeout,
             LeakScanner.from_export(params.export_dir),
         )
-    out.print(f"trend report written to {html}")
+    print_line(out, f"trend report written to {html}")
 
 
 @app.command()
@@ -633,11 +641,10 @@ def generate(
         manifest = generate(out_dir, chosen, err)
     except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None
-    out.print(
+    print_line(
+        out,
         f"{manifest['planted_violations']} planted violations and {manifest['near_misses']} near misses "
         f"over {sum(manifest['row_counts'].values()):,} rows written to {out_dir}",
-        highlight=False,
-        soft_wrap=True,
     )
 
 

@@ -14,6 +14,7 @@ every structural problem and the first bad value of each column.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,8 @@ from privacy_audit.sources.readers import FileReader, reader_for
 # What a CSV text must look like before it is cast (TRY_CAST alone is too lenient: it accepts
 # "2024-01-01 10:00:00 Europe/Paris" or "2024-01-01 10:00"). Timestamps may carry a UTC offset,
 # and are parsed as TIMESTAMPTZ then read as UTC (the engines' session zone is UTC).
+DECIMAL_LIMIT = "1e16"
+"""The first magnitude DECIMAL(18,2) cannot hold (16 digits before the point)."""
 _CSV_SHAPE = {
     DATE: r"^\d{4}-\d{2}-\d{2}$",
     TIMESTAMP: r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$",
@@ -162,6 +165,39 @@ class _Table:
     types: dict[str, str]
 
 
+def unreadable(engine: Engine, export: Export, tables: tuple[str, ...], exc: EngineError) -> InputError:
+    """Unusable input met after validation (a corrupt page, a file changed meanwhile): the file
+    of ``tables`` that fails a full read is named, or all of them if none does."""
+    for table in tables:
+        try:
+            engine.query(f'SELECT max(hash(COLUMNS(*))) FROM "raw__{table}"')
+        except EngineError as found:
+            source = export.sources[table]
+            return InputError(found.file or source.location, row=None, expected=str(found))
+    return InputError(" or ".join(export.sources[t].location for t in tables), expected=str(exc))
+
+
+_OWN_KIND = re.compile(r"^(_SUCCESS|_metadata|_common_metadata|manifest\.json|README(\.\w+)?)$")
+
+
+def listable(names: list[str]) -> list[str]:
+    """Ignored files as ``summary.json`` may list them: a file's name may itself be personal
+    data (``jane.doe@example.com.pdf``), so only names of the contract's tables (any extension)
+    and an export's usual sidecars are listed; every other file is counted by its extension."""
+    shown = [n for n in names if n.split(".")[0] in TABLES or _OWN_KIND.match(n)]
+    others: dict[str, int] = {}
+    for name in names:
+        if name not in shown:
+            ext = name.rpartition(".")[2] if "." in name.strip(".") else ""
+            ext = ext if re.fullmatch(r"[A-Za-z0-9]{1,8}", ext) else ""
+            others[ext] = others.get(ext, 0) + 1
+    counted = [
+        f"{n} other file{'s' if n > 1 else ''}" + (f" (.{ext})" if ext else " (no extension)")
+        for ext, n in sorted(others.items())
+    ]
+    return shown + counted
+
+
 def open_export(root: str | Path, engine: Engine, mapping: Mapping | None = None) -> Export:
     """Validate every file of the export at ``root`` and register one typed view per table.
 
@@ -251,7 +287,7 @@ class _Loader:
                     self.problems.add(InputError(self.root, expected=f"required table {table} ({FORMS})"))
             else:
                 self.problems.add(InputError(self.root, expected=f"{where} (each as {FORMS})"))
-        return sources, [name for name in found.ignored if name not in used_tops]
+        return sources, listable([name for name in found.ignored if name not in used_tops])
 
     def _mapped_source(
         self, table: str, source: str, fmt: str | None, csv_dialect: CsvDialect | None
@@ -398,16 +434,21 @@ class _Loader:
         """One counting query per table; the first bad row of each failing column is located."""
         null_free = self._null_free(loaded)
         checks = _problems(table, loaded.types, loaded.source.format, null_free)
-        if not checks:
+        # Every text column is decoded once here, so that a byte that is not UTF-8 in a column no
+        # check reads is unusable input now rather than an error in whichever rule meets it.
+        decoded = [f'max(length("{c.name}"))' for c in table.columns if c.type == TEXT]
+        counts = [f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks]
+        if not counts + decoded:
             return
-        counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in checks)
         try:
-            found = self.engine.query(f"SELECT {counts} FROM src__{table.name}").to_pylist()[0]
+            found = self.engine.query(
+                f"SELECT {', '.join(counts + decoded)} FROM src__{table.name}"
+            ).to_pylist()[0]
         except EngineError as exc:
             self.problems.add(self._bad_entry(loaded.source, loaded.projection, f"raw__{table.name}", exc))
             return
         reported: set[str] = set()
-        for (column, cond, expected), bad in zip(checks, found.values(), strict=True):
+        for (column, cond, expected), bad in zip(checks, list(found.values())[: len(checks)], strict=True):
             if not bad or column.name in reported:
                 continue
             reported.add(column.name)
@@ -478,6 +519,16 @@ def _problems(
                     col,
                     f"{name} IS NOT NULL AND (NOT regexp_matches({name}, '{shape}') OR {cast})",
                     _EXPECTED[col.type],
+                )
+            )
+        if col.type == DECIMAL and not _parsed(col, types, fmt):  # a Parquet double may be NaN or 7e29
+            checks.append(
+                (
+                    col,
+                    # not TRY_CAST: DuckDB prunes that by min/max statistics, which skip NaN
+                    f"{name} IS NOT NULL AND (isnan({name}::DOUBLE) OR isinf({name}::DOUBLE)"
+                    f" OR abs({name}::DOUBLE) >= {DECIMAL_LIMIT})",
+                    f"a finite decimal number that fits {col.type}",
                 )
             )
         if col.pattern:

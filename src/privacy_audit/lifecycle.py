@@ -39,6 +39,7 @@ from privacy_audit.errors import InputError
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA, SUMMARY_FILE
 from privacy_audit.outputs.waived import WaiverNote
 from privacy_audit.rules import REGISTRY, Severity
+from privacy_audit.safe_yaml import read_bounded
 
 EXPIRING_DAYS = 30  # a waiver expiring within this many days of as_of is highlighted in the report
 
@@ -156,13 +157,14 @@ def _parse_yaml(raw: bytes, name: str) -> object:
         raise InputError(name, expected=f"valid YAML{where}") from None
 
 
+WAIVERS_MAX_BYTES = 64 << 20
+"""Room for about 300,000 waivers; a file that is larger is not a waivers file."""
+
+
 def load_waivers(path: Path) -> Waivers:
     """Read and validate a waivers file; any problem is an ``InputError`` naming waiver and key."""
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(name, expected=f"a readable waivers file ({exc.strerror})") from None
+    raw = read_bounded(path, "waivers file", WAIVERS_MAX_BYTES)
     data = _parse_yaml(raw, name)
     if not isinstance(data, dict):
         raise InputError(name, expected="a YAML mapping with version: 1 and waivers: [...]")

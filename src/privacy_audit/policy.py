@@ -19,14 +19,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from privacy_audit.errors import InputError, invalid
+from privacy_audit.safe_yaml import parse_yaml, read_bounded
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-PositiveInt = Annotated[int, Field(ge=0)]
+# Every count has a range: a typo such as 5000 years or an age of 10**30 is refused with its
+# key named rather than overflowing a date computation while the rules run.
+Years = Annotated[int, Field(ge=0, le=150)]
+Months = Annotated[int, Field(ge=0, le=1800)]
+Days = Annotated[int, Field(ge=0, le=36_500)]
+Age = Annotated[int, Field(ge=0, le=120)]
 SectionNumber = Annotated[str, Field(pattern=r"^\d{1,2}(\.\d{1,2})?$")]
 Step = tuple[str, int]
 """One calendar step of a deadline: ("years" | "months" | "days", n)."""
@@ -72,8 +77,8 @@ class _Strict(BaseModel):
 class OrderRetention(_Strict):
     """Years an order is kept after its order_date, by the partner's (account's) country."""
 
-    default: PositiveInt
-    by_country: dict[Country, PositiveInt]
+    default: Years
+    by_country: dict[Country, Years]
 
     def years_for(self, country: str | None) -> int:
         """The retention of an order of a partner in ``country`` (the default elsewhere or unknown)."""
@@ -102,15 +107,15 @@ class Disclosure(_Strict):
 class Policy(_Strict):
     """Every key of the default policy file; see ``default_policy.yaml`` for their meaning."""
 
-    deletion_grace_days: PositiveInt
+    deletion_grace_days: Days
     order_retention_years: OrderRetention
-    ticket_retention_years: PositiveInt
-    inactive_after_years: PositiveInt
-    reactivation_grace_years: PositiveInt
-    usage_retention_months: PositiveInt
-    request_response_days: PositiveInt
-    request_extended_days: PositiveInt
-    minimum_age: PositiveInt
+    ticket_retention_years: Years
+    inactive_after_years: Years
+    reactivation_grace_years: Years
+    usage_retention_months: Months
+    request_response_days: Days
+    request_extended_days: Days
+    minimum_age: Age
     require_marketing_opt_in: bool
     honor_do_not_track: bool
     password_schemes: dict[str, list[Annotated[str, Field(min_length=1)]]]
@@ -118,9 +123,9 @@ class Policy(_Strict):
     eea_countries: list[Country]
     adequate_countries: list[Country]
     role_permissions: dict[str, list[str]]
-    training_valid_months: PositiveInt
-    access_lookback_days: PositiveInt
-    notice_days: PositiveInt
+    training_valid_months: Months
+    access_lookback_days: Days
+    notice_days: Days
     data_inventory: dict[str, list[str]]
     regions: dict[str, list[Country]]
     disclosure: Disclosure
@@ -179,16 +184,8 @@ def load_policy(path: Path | None = None) -> tuple[Policy, str]:
     that an auditor can tell which promises a run checked.
     """
     name = str(path) if path else "default_policy.yaml"
-    try:
-        raw = path.read_bytes() if path else DEFAULT_POLICY.read_bytes()
-    except OSError as exc:
-        raise InputError(name, expected=f"a readable policy file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(name, expected=f"valid YAML{where}") from None
+    raw = read_bounded(path, "policy file") if path else DEFAULT_POLICY.read_bytes()
+    data = parse_yaml(raw, name)
     if not isinstance(data, dict):
         raise InputError(name, expected="a YAML mapping of policy keys")
     try:

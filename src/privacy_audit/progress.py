@@ -20,6 +20,7 @@ from rich.table import Table
 from privacy_audit.audit import AuditResult, RuleResult
 from privacy_audit.policy import Policy
 from privacy_audit.rules import REGISTRY, Rule, Status
+from privacy_audit.terminal import show
 
 _STYLE = {Status.passed: "green", Status.failed: "red", Status.skipped: "yellow", Status.error: "bold red"}
 
@@ -95,7 +96,7 @@ def print_summary(result: AuditResult, out_dir: Path, console: Console) -> None:
             r.rule.id,
             r.rule.severity.value,
             *([r.rule.clause] if wide else []),
-            f"[{_STYLE[r.status]}]{status}[/]",
+            show(status, _STYLE[r.status]),
             f"{r.violations:,}",
             f"{r.checked:,}",
             *([f"{r.seconds:.2f}"] if wide else []),

@@ -15,17 +15,27 @@ import pyarrow as pa
 
 from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
 
+MAX_THREADS = 1024
+"""More than any machine has cores; beyond it DuckDB aborts the process allocating them."""
+
+INPUT, MEMORY, QUERY = "input", "memory", "query"
+"""What an ``EngineError`` is about: the export's bytes, the memory limit, or the SQL itself."""
+
 
 class EngineError(Exception):
     """The engine could not read a file or run a query.
 
-    ``file`` and ``line`` say where, when the engine's own message names them.
+    ``file`` and ``line`` say where, when the engine's own message names them. The message is
+    already scrubbed: it says what went wrong, never a value the engine quoted. ``kind`` tells
+    unusable input (``INPUT``: decoding, corruption, I/O) from running out of memory and from a
+    query that is wrong in itself.
     """
 
-    def __init__(self, message: str, line: int | None = None, file: str | None = None) -> None:
+    def __init__(
+        self, message: str, line: int | None = None, file: str | None = None, kind: str = QUERY
+    ) -> None:
         super().__init__(message)
-        self.line = line
-        self.file = file
+        self.line, self.file, self.kind = line, file, kind
 
 
 class Engine(ABC):

@@ -11,11 +11,18 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from privacy_audit.engine.base import Engine, EngineError
+from privacy_audit.engine.base import INPUT, MEMORY, QUERY, Engine, EngineError
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _CSV_FILE = re.compile(r"^\s*file = (.+?)\s*$", re.MULTILINE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_UNIT = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNIT |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MAX_LINE = 8 << 20
+"""The longest CSV line read; a longer one is named as such, not as an unterminated quote."""
+MIN_MEMORY = 64 * 2**20
+"""Below this DuckDB cannot hold one Parquet row group: every rule would end out of memory."""
 
 
 def _quote(text: str) -> str:
@@ -52,10 +59,7 @@ class DuckDBEngine(Engine):
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            try:
-                self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
-            except duckdb.Error:
-                raise ValueError(f"memory limit {memory_limit!r} is not a size such as 4GB") from None
+            self.con.execute(f"SET memory_limit = {_quote(_checked_size(memory_limit))}")
 
     def schema(self, view: str) -> list[tuple[str, str]]:
         rows = self.con.execute(f"DESCRIBE {_ident(view)}").fetchall()
@@ -96,23 +100,65 @@ class DuckDBEngine(Engine):
             self._spill.cleanup()
 
 
+def _checked_size(text: str) -> str:
+    """``text`` when it is a size DuckDB reads and at least ``MIN_MEMORY``; else ``ValueError``."""
+    size = _SIZE.match(text)
+    if not size or float(size.group(1)) * _UNIT[(size.group(2) or "").lower()] < MIN_MEMORY:
+        raise ValueError("--memory-limit: expected a size of at least 64MB, such as 4GB")
+    return text.strip()
+
+
+_REASONS = [
+    (r"string encoding|unicode|UTF-?8", "UTF-8 text (found bytes that are not)"),
+    (r"Maximum line size", f"lines of at most {MAX_LINE >> 20} MiB"),
+    (r"unterminated quote", "a closing quote for every quoted field"),
+    (
+        r"Expected Number of Columns|too many columns|columns than",
+        "as many fields as the header on every line",
+    ),
+    (r"[Cc]orrupt|[Mm]agic|Parquet|[Dd]ecompress|page|metadata", "a Parquet file that is not corrupt"),
+]
+"""DuckDB's reasons, recognized by a phrase and retold in the contract's words.
+
+DuckDB quotes the offending value in many messages ("value ... is not valid UTF8", "Could not
+cast value nan", "Original Line: ..."); only these retellings ever leave the engine."""
+
+
+_SQL_ERRORS = (
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ParserException,
+    duckdb.SyntaxException,
+    duckdb.NotImplementedException,
+)
+
+
 def _engine_error(exc: duckdb.Error) -> EngineError:
     text = str(exc)
     line = _CSV_LINE.search(text)
+    message, kind = _scrubbed(exc, text)
     file = _CSV_FILE.search(text)
-    return EngineError(
-        _first_sentence(text), int(line.group(1)) if line else None, file.group(1) if file else None
-    )
+    return EngineError(message, int(line.group(1)) if line else None, file.group(1) if file else None, kind)
 
 
-def _first_sentence(text: str) -> str:
-    """The error's kind and reason without any echoed file content.
+def _scrubbed(exc: duckdb.Error, text: str) -> tuple[str, str]:
+    """(message, kind) of a DuckDB error, with nothing the engine quoted from the data.
 
-    DuckDB's CSV errors quote the offending line ("Original Line: ..."), which may be personal
-    data; only the first line and the reason that follows the quoted line are kept.
+    SQL errors (binder, catalog, parser) describe the query, not the data, and keep their first
+    line. Data errors (DuckDB raises some as a bare ``Error``, such as "Parquet file is likely
+    corrupted") keep only a recognized reason or a fixed sentence.
     """
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    head = lines[0] if lines else text
-    if len(lines) > 2 and lines[1].startswith("Original Line"):
-        return f"{head}: {lines[2]}"
-    return head
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "the engine ran out of memory (raise --memory-limit or lower --threads)", MEMORY
+    if isinstance(exc, _SQL_ERRORS):
+        return text.splitlines()[0] if text else type(exc).__name__, QUERY
+    for pattern, reason in _REASONS:
+        if re.search(pattern, text):
+            return reason, INPUT
+    if isinstance(exc, duckdb.IOException):
+        return "a file that stays readable", INPUT
+    if isinstance(exc, duckdb.InvalidInputException | duckdb.InternalException):
+        return "data the engine can read (it rejected the file's bytes)", INPUT
+    if isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
+        return "values the contract's types can hold (a conversion failed)", QUERY
+    return f"a query the engine can run ({type(exc).__name__})", QUERY

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ class Entry:
     is_file: bool
     size: int
     is_dir: bool = False
+    kind: str = "a directory"
+    """What a non-file is, in words for a message: a directory, a device, a pipe, a broken link."""
 
 
 class Storage(ABC):
@@ -62,10 +65,20 @@ class LocalStorage(Storage):
     """The machine's own file system (a local disk or a shared mount)."""
 
     def entries(self, root: str) -> list[Entry]:
-        return [
-            Entry(p.name, str(p), p.is_file(), p.stat().st_size if p.is_file() else 0, p.is_dir())
-            for p in sorted(Path(root).iterdir())
-        ]
+        return [_entry(p) for p in sorted(Path(root).iterdir())]
 
     def open(self, location: str) -> BinaryIO:
         return Path(location).open("rb")
+
+
+def _entry(path: Path) -> Entry:
+    """One directory entry; links are followed, and only a regular file counts as a file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return Entry(path.name, str(path), False, 0, kind="a broken link")
+    if stat.S_ISREG(mode):
+        return Entry(path.name, str(path), True, path.stat().st_size)
+    kinds = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a pipe", stat.S_ISSOCK: "a socket"}
+    kind = next((k for test, k in kinds.items() if test(mode)), "a device")
+    return Entry(path.name, str(path), False, 0, stat.S_ISDIR(mode), kind)

@@ -162,9 +162,7 @@ def _named_source(storage: Storage, table: str, entry: Entry) -> TableSource:
             )
         return parts_source(storage, table, entry, entry.name, f"{entry.name}/", None)
     if not entry.is_file:  # never skip a table as absent when its file is there but unusable
-        raise InputError(
-            entry.location, expected=f"table {table} as a file (found a directory or a broken link)"
-        )
+        raise InputError(entry.location, expected=f"table {table} as a regular file (found {entry.kind})")
     fmt = format_of(entry.name) or "csv"
     return TableSource(
         table, entry.name, entry.location, fmt, (SourceFile(entry.location, entry.name, entry.size),)
@@ -257,6 +255,10 @@ def _source(
     )
 
 
+MAX_HEADER = 64 << 10
+"""Characters a header row may have: a file without a line break is not read whole for one."""
+
+
 def open_text(storage: Storage, source: SourceFile, errors: str = "strict") -> io.TextIOWrapper:
     """A CSV file's text, decompressed as its name says (``.gz``, ``.zst``)."""
     raw: BinaryIO = storage.open(source.location)
@@ -274,10 +276,17 @@ def read_header(storage: Storage, source: SourceFile, dialect: CsvDialect) -> li
     A header of one name holding another delimiter is a dialect mismatch, said as such
     rather than as a file lacking every contract column.
     """
-    try:
-        with open_text(storage, source) as handle:
-            first = next(csv.reader(handle, delimiter=dialect.delimiter, quotechar=dialect.quote), [])
-    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, zstandard.ZstdError):
+    try:  # the first line alone: a bad byte further down is a data row's, not "row 0"
+        with open_text(storage, source, errors="surrogateescape") as handle:
+            line = handle.readline(MAX_HEADER + 1)
+        if len(line) > MAX_HEADER:
+            raise InputError(
+                source.location, row=0, expected=f"a header row of at most {MAX_HEADER >> 10} KiB"
+            )
+        line.encode("utf-8")  # a byte that was not UTF-8 is a lone surrogate now
+        line = line.removeprefix("\ufeff")  # a byte-order mark is not part of the first name
+        first = next(csv.reader([line], delimiter=dialect.delimiter, quotechar=dialect.quote), [])
+    except (UnicodeError, EOFError, gzip.BadGzipFile, zstandard.ZstdError):
         raise InputError(
             source.location, row=0, expected="UTF-8 text (compressed as its name says)"
         ) from None

@@ -19,12 +19,12 @@ from typing import Annotated, Literal
 
 import duckdb
 import sqlglot
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, ValidationError
 from sqlglot import exp
 
 from privacy_audit.contract import TABLES, Table
 from privacy_audit.errors import InputError
+from privacy_audit.safe_yaml import parse_yaml, read_bounded
 from privacy_audit.sources.files import CsvDialect
 
 Constant = str | bool | int | float | date | datetime
@@ -152,14 +152,8 @@ class Projection:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and validate a mapping file; any problem is an ``InputError`` naming the key."""
     where = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(where, expected=f"a readable mapping file ({exc.strerror or exc})") from None
-    try:
-        raw = yaml.safe_load(data)
-    except yaml.YAMLError:
-        raise InputError(where, expected="valid YAML") from None
+    data = read_bounded(Path(path), "mapping file")
+    raw = parse_yaml(data, where)
     if not isinstance(raw, dict):
         raise InputError(where, expected="a mapping with version: 1 and tables:")
     try:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from privacy_audit.engine.base import Engine, EngineError
-from privacy_audit.engine.duckdb import DuckDBEngine
+from privacy_audit.engine.base import INPUT, Engine, EngineError
+from privacy_audit.engine.duckdb import MAX_LINE, DuckDBEngine
 from privacy_audit.engine.storage import Storage
 from privacy_audit.errors import InputError
 from privacy_audit.sources.files import SourceFile, TableSource
@@ -52,17 +52,24 @@ class FileReader(ABC):
         if file is None and len(source.files) == 1:
             file = source.files[0]
         if source.format == "csv":
-            return self.csv_error(source, file, exc.line, str(exc))
-        return InputError(
-            file.location if file else source.location, expected=f"a readable Parquet file ({exc})"
-        )
+            return self.csv_error(source, file, exc.line, str(exc), exc.kind == INPUT)
+        location = file.location if file else source.location
+        if exc.kind == INPUT:  # the scrubbed reason already says what the file should have been
+            return InputError(location, expected=str(exc))
+        return InputError(location, expected=f"a readable Parquet file ({exc})")
 
     @staticmethod
-    def csv_error(source: TableSource, file: SourceFile | None, line: int | None, reason: str) -> InputError:
-        """A CSV parse error at file ``line``, said as the data row (the header is not one)."""
+    def csv_error(
+        source: TableSource, file: SourceFile | None, line: int | None, reason: str, plain: bool = False
+    ) -> InputError:
+        """A CSV parse error at file ``line``, said as the data row (the header is not one).
+
+        A ``plain`` reason (a scrubbed engine reason) is what was expected already."""
         row = (line - 1 if source.csv.header else line) if line else None
         return InputError(
-            file.location if file else source.location, row=row, expected=f"well-formed CSV ({reason})"
+            file.location if file else source.location,
+            row=row,
+            expected=f"well-formed CSV: {reason}" if plain else f"well-formed CSV ({reason})",
         )
 
 
@@ -92,7 +99,7 @@ class DuckDBReader(FileReader):
         return (
             f"read_csv({paths}, header = {str(source.csv.header).lower()}, auto_detect = false, "
             f"delim = {_quote(source.csv.delimiter)}, quote = {quote}, escape = {quote}, "
-            f"strict_mode = true, columns = {{{names}}}, {hive})"
+            f"strict_mode = true, max_line_size = {MAX_LINE}, columns = {{{names}}}, {hive})"
         )
 
     def open_raw(self, view: str, source: TableSource, columns: list[str] | None, partitions: bool) -> None:
