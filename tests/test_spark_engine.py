@@ -271,7 +271,7 @@ def test_export_by_uri_is_listed_checked_and_digested_through_hadoop(
         engine.close()
     assert_same(duck, spark)
     assert spark.export.digests == duck.export.digests
-    assert spark.export.ignored == duck.export.ignored == ["notes.txt"]
+    assert spark.export.ignored == duck.export.ignored == ["1 other file (.txt)"]
     assert all(s.location.startswith("file:") for s in spark.export.sources.values())
 
 
