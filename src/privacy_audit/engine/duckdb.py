@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from privacy_audit.engine import scrub
 from privacy_audit.engine.base import INPUT, MEMORY, QUERY, Engine, EngineError
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -109,14 +110,11 @@ def _checked_size(text: str) -> str:
 
 
 _REASONS = [
-    (r"string encoding|unicode|UTF-?8", "UTF-8 text (found bytes that are not)"),
+    (r"string encoding|unicode|UTF-?8", scrub.UTF8),
     (r"Maximum line size", f"lines of at most {MAX_LINE >> 20} MiB"),
-    (r"unterminated quote", "a closing quote for every quoted field"),
-    (
-        r"Expected Number of Columns|too many columns|columns than",
-        "as many fields as the header on every line",
-    ),
-    (r"[Cc]orrupt|[Mm]agic|Parquet|[Dd]ecompress|page|metadata", "a Parquet file that is not corrupt"),
+    (r"unterminated quote", scrub.QUOTES),
+    (r"Expected Number of Columns|too many columns|columns than", scrub.FIELDS),
+    (r"[Cc]orrupt|[Mm]agic|Parquet|[Dd]ecompress|page|metadata", scrub.CORRUPT_PARQUET),
 ]
 """DuckDB's reasons, recognized by a phrase and retold in the contract's words.
 
@@ -149,16 +147,16 @@ def _scrubbed(exc: duckdb.Error, text: str) -> tuple[str, str]:
     corrupted") keep only a recognized reason or a fixed sentence.
     """
     if isinstance(exc, duckdb.OutOfMemoryException):
-        return "the engine ran out of memory (raise --memory-limit or lower --threads)", MEMORY
+        return scrub.out_of_memory("raise --memory-limit or lower --threads"), MEMORY
     if isinstance(exc, _SQL_ERRORS):
-        return text.splitlines()[0] if text else type(exc).__name__, QUERY
+        return scrub.first_line(text, type(exc).__name__), QUERY
     for pattern, reason in _REASONS:
         if re.search(pattern, text):
             return reason, INPUT
     if isinstance(exc, duckdb.IOException):
-        return "a file that stays readable", INPUT
+        return scrub.READABLE, INPUT
     if isinstance(exc, duckdb.InvalidInputException | duckdb.InternalException):
-        return "data the engine can read (it rejected the file's bytes)", INPUT
+        return scrub.BYTES, INPUT
     if isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
-        return "values the contract's types can hold (a conversion failed)", QUERY
-    return f"a query the engine can run ({type(exc).__name__})", QUERY
+        return scrub.CONVERSION, QUERY
+    return scrub.query_failed(type(exc).__name__), QUERY

@@ -41,6 +41,7 @@ from sqlglot.errors import SqlglotError
 
 from privacy_audit.engine.base import Engine, EngineError
 from privacy_audit.engine.hadoop_storage import HadoopStorage
+from privacy_audit.engine.spark_errors import spark_error
 from privacy_audit.engine.spark_sql import TranslationError, to_spark
 from privacy_audit.engine.storage import LocalStorage, Storage, is_uri
 
@@ -77,8 +78,6 @@ appender.stderr.layout.type = PatternLayout
 appender.stderr.layout.pattern = %m%n
 """
 _GLOB = re.compile(r"([\\{}\[\]*?])")
-_READ_FILE = re.compile(r"reading file (\S+?)\.?\s")
-_QUOTED = re.compile(r"'[^']*'")
 _ERROR_CLASS = re.compile(r"\[[A-Z][A-Z0-9_.]+\] ")
 _SIMPLE_TYPES = {
     T.StringType: "VARCHAR",
@@ -182,13 +181,11 @@ class SparkEngine(Engine):
             raise self.as_engine_error(exc) from None
 
     def as_engine_error(self, exc: Exception) -> EngineError:
-        """An EngineError naming what failed, never quoting a value of the export."""
-        read = _READ_FILE.search(str(exc))
-        message = _QUOTED.sub("'…'", _first_line(exc))
-        return EngineError(
-            message.split(" record parsing:")[0].split(". ")[0],
-            file=plain_path(read.group(1)) if read else None,
-        )
+        """An EngineError naming what failed and the file, never quoting a value of the export."""
+        error = spark_error(exc)
+        if error.file:
+            error.file = plain_path(error.file)
+        return error
 
 
 def _start(master: str | None, conf: Mapping[str, str]) -> SparkSession:

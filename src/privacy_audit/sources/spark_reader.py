@@ -10,7 +10,8 @@
   UTF-8 becomes U+FFFD instead of an error; a timestamp at hour 24 is rejected where DuckDB
   reads the next midnight. Multi-line records make each CSV file one task: prefer Parquet
   part files for big exports. ``.gz`` and ``.zst`` are decompressed by Hadoop's codecs.
-- Parquet as is; ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, arrive as integers and
+- Parquet as is, but strings are checked to be UTF-8 as they are read (Spark would pass any
+  bytes on); ``TIMESTAMP(NANOS)`` columns, which Spark cannot read, arrive as integers and
   are truncated to microseconds as DuckDB does (the footer, read once per file through the
   storage, says which columns; it also gives the NULL statistics).
 - Hive partition keys are columns only when asked for (``basePath`` set to the directory
@@ -118,7 +119,7 @@ class SparkReader(FileReader):
                     mode="FAILFAST",
                     unescapedQuoteHandling="RAISE_ERROR",
                 )
-            frame = reader.parquet(*uris)
+            frame = _validated_text(reader.parquet(*uris))
             return _micros(frame, _nanosecond_columns(self._footer(files[0].location).schema))
         except Exception as exc:
             raise self.engine.as_engine_error(exc) from None
@@ -144,6 +145,16 @@ def _nanosecond_columns(schema: pa.Schema) -> dict[str, bool]:
     return {
         f.name: f.type.tz is not None for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
     }
+
+
+def _validated_text(frame: DataFrame) -> DataFrame:
+    """Parquet strings that fail when their bytes are not UTF-8, as DuckDB's reading does.
+
+    Spark reads such bytes without complaint and hands them on; ``validate_utf8`` makes the
+    first read of one an ``INVALID_UTF8_STRING`` error (unusable input), wherever it happens.
+    """
+    text = [f.name for f in frame.schema.fields if isinstance(f.dataType, T.StringType)]
+    return frame.withColumns({name: F.validate_utf8(F.col(f"`{name}`")) for name in text}) if text else frame
 
 
 def _micros(frame: DataFrame, nanos: Mapping[str, bool]) -> DataFrame:
