@@ -1,9 +1,11 @@
 """The policy file: a pydantic model of every number the rules use, its loading, and every
 number derived from it (retention years for a country, the cut-off instants of age rules).
 
-The default file ships beside this module; ``--policy`` replaces it whole. No policy number
-lives in code: the model has no defaults, so a file that forgets a key fails loudly. Rules,
-report charts and the generator all ask this module, so a derived number has one answer.
+The default file ships beside this module; ``--policy`` overrides some of its keys (a partial
+file) or all of them. No policy number lives in code: the model has no defaults, the bundled
+file gives every key, and a misspelt key fails loudly with a did-you-mean rather than silently
+falling back. Rules, report charts and the generator all ask this module, so a derived number
+has one answer.
 
 A cut-off C turns "``t + steps`` is before as_of" into ``t < C``, computed once per audit so
 that a rule compares a column with a constant. C is the smallest instant x for which
@@ -14,10 +16,11 @@ around month ends (see ``cutoff``).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -131,6 +134,16 @@ class Policy(_Strict):
     disclosure: Disclosure
     clauses: dict[str, list[SectionNumber]]
 
+    def effective(self) -> dict[str, Any]:
+        """Every key's value in force, defaults and overrides merged: what the manifest records."""
+        return self.model_dump(mode="json")
+
+    @property
+    def effective_digest(self) -> str:
+        """sha256 of the effective policy as canonical JSON: equal for equal promises, whatever file."""
+        canonical = json.dumps(self.effective(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     def sections_of(self, rule_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
         """The policy-text sections a rule evidences: this file's mapping, else its declaration's."""
         return tuple(self.clauses.get(rule_id, declared))
@@ -178,18 +191,56 @@ DEFAULT_POLICY = resources.files("privacy_audit") / "default_policy.yaml"
 
 
 def load_policy(path: Path | None = None) -> tuple[Policy, str]:
-    """Read and validate a policy file (the bundled default when ``path`` is None).
+    """Read and validate a policy file over the bundled defaults (the defaults alone when None).
 
-    Returns the policy and the sha256 digest of the file's bytes, which the manifest records so
-    that an auditor can tell which promises a run checked.
+    A key the file gives replaces the default's value; a key that holds fixed sub-keys
+    (``order_retention_years``, ``disclosure``) merges them one by one, while a mapping of
+    names (``by_country``, ``role_permissions``, ``clauses``…) or a list is replaced whole, so
+    that a file can remove an entry. Returns the policy and the sha256 digest of the file's
+    bytes, which ``privacy-audit verify`` recomputes; ``Policy.effective_digest`` says which
+    promises a run checked.
     """
-    name = str(path) if path else "default_policy.yaml"
-    raw = read_bounded(path, "policy file") if path else DEFAULT_POLICY.read_bytes()
+    bundled = DEFAULT_POLICY.read_bytes()
+    defaults = _mapping(bundled, "default_policy.yaml")
+    if path is None:
+        return _validated(defaults, "default_policy.yaml"), hashlib.sha256(bundled).hexdigest()
+    raw = read_bounded(path, "policy file")
+    overrides = _mapping(raw, str(path))
+    return _validated(_merged(defaults, overrides, Policy), str(path)), hashlib.sha256(raw).hexdigest()
+
+
+def _mapping(raw: bytes, name: str) -> dict[str, Any]:
     data = parse_yaml(raw, name)
     if not isinstance(data, dict):
         raise InputError(name, expected="a YAML mapping of policy keys")
+    return data
+
+
+def _merged(defaults: dict[str, Any], overrides: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """``defaults`` with ``overrides`` applied, key by key into nested models (see ``load_policy``)."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        nested = _model_of(model, key)
+        if nested and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value, nested)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _model_of(model: type[BaseModel], key: object) -> type[BaseModel] | None:
+    """The model a key of ``model`` holds, when it holds one (fixed sub-keys), else None."""
+    info = model.model_fields.get(key) if isinstance(key, str) else None
+    kind = info.annotation if info else None
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+def _validated(data: dict[str, Any], name: str) -> Policy:
     try:
-        policy = Policy.model_validate(data)
+        return Policy.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, file=name) from None
-    return policy, hashlib.sha256(raw).hexdigest()
+        loc = exc.errors()[0]["loc"]
+        model: type[BaseModel] | None = Policy
+        for part in loc[:-1]:  # the model whose keys an unknown key was meant to be among
+            model = _model_of(model, part) if model else None
+        raise invalid(exc, file=name, known=model.model_fields if model else ()) from None
