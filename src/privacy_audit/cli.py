@@ -1,4 +1,4 @@
-"""The ``privacy-audit`` command line: audit · check · snapshot · subject · rules · generate · report.
+"""The ``privacy-audit`` command line: audit · check · snapshot · subject · explain · rules · generate · report.
 
 Every command turns bad input into one clear line on stderr and exit status 2; nothing below
 the CLI prints or exits.
@@ -334,6 +334,42 @@ def subject(
     else:
         print_line(out, f"{subject_id}: {held}")
     print_line(out, f"subject.json and erasure-plan.csv written to {run.out}")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE-ID", help="The rule, e.g. RET-ORDER-OVERDUE.")],
+    record_id: Annotated[str, typer.Argument(metavar="RECORD-ID", help="The record id a finding names.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
+    export_dir: Annotated[
+        str | None, typer.Argument(metavar="[EXPORT]", help="The export (default: the bundled demo).")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+    table: Annotated[
+        str | None, typer.Option(help="The record's table, for a rule over several (ANON-INCOMPLETE…).")
+    ] = None,
+) -> None:
+    """The facts behind one finding, or why the record is not one: identifiers and dates only."""
+    from privacy_audit.explain import explain as explain_record
+    from privacy_audit.reporting.common.notebook_defaults import DEMO_EXPORT
+    from privacy_audit.sources.mapping import load_mapping
+
+    day = parse_day(as_of)
+    try:
+        explained = explain_record(
+            rule_id,
+            record_id,
+            export_dir or DEMO_EXPORT,
+            day,
+            policy_file=policy,
+            mapping=load_mapping(mapping) if mapping else None,
+            table=table,
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    for line in explained.lines():
+        print_line(out, line)
 
 
 @app.command()

@@ -152,31 +152,45 @@ class Policy(_Strict):
         """Country code → region name, from the ``regions`` mapping."""
         return {c: region for region, countries in self.regions.items() for c in countries}
 
-    def _due(self, as_of: date, *steps: Step) -> datetime:
-        """The cut-off of a deletion deadline: ``steps`` then the deletion grace."""
-        return cutoff(midnight(as_of), [*steps, ("days", self.deletion_grace_days)])
+    def _grace(self, *steps: Step) -> list[Step]:
+        """A deletion deadline's steps: the retention, then the deletion grace."""
+        return [*steps, ("days", self.deletion_grace_days)]
+
+    def order_steps(self, country: str | None) -> list[Step]:
+        """From an order's order_date to its erasure deadline, for a partner in ``country``."""
+        return self._grace(("years", self.order_retention_years.years_for(country)))
+
+    def ticket_steps(self) -> list[Step]:
+        """From a ticket's closed_at to its erasure deadline."""
+        return self._grace(("years", self.ticket_retention_years))
+
+    def inactive_steps(self) -> list[Step]:
+        """From an account's last activity to its contacts' erasure deadline: inactivity, then grace."""
+        return self._grace(("years", self.inactive_after_years), ("years", self.reactivation_grace_years))
+
+    def usage_steps(self) -> list[Step]:
+        """From a web event's occurred_at to its erasure deadline."""
+        return self._grace(("months", self.usage_retention_months))
 
     def order_cutoff(self, as_of: date, country: str | None) -> datetime:
         """An order of a partner in ``country`` dated before this is overdue for erasure."""
-        return self._due(as_of, ("years", self.order_retention_years.years_for(country)))
+        return cutoff(midnight(as_of), self.order_steps(country))
 
     def order_cutoff_latest(self, as_of: date) -> datetime:
         """No order dated at or after this is overdue, whatever its partner's country."""
-        return self._due(as_of, ("years", self.order_retention_years.shortest))
+        return cutoff(midnight(as_of), self._grace(("years", self.order_retention_years.shortest)))
 
     def ticket_cutoff(self, as_of: date) -> datetime:
         """A ticket closed before this is overdue for erasure."""
-        return self._due(as_of, ("years", self.ticket_retention_years))
+        return cutoff(midnight(as_of), self.ticket_steps())
 
     def inactive_cutoff(self, as_of: date) -> datetime:
         """An account last active before this is due: inactivity, then reactivation grace."""
-        return self._due(
-            as_of, ("years", self.inactive_after_years), ("years", self.reactivation_grace_years)
-        )
+        return cutoff(midnight(as_of), self.inactive_steps())
 
     def usage_cutoff(self, as_of: date) -> datetime:
         """A web event that occurred before this is overdue for erasure."""
-        return self._due(as_of, ("months", self.usage_retention_months))
+        return cutoff(midnight(as_of), self.usage_steps())
 
     def training_cutoff(self, as_of: date) -> datetime:
         """Staff training before this has lapsed at as_of (no grace: nothing is deleted)."""
