@@ -27,7 +27,7 @@ from privacy_audit.policy import Policy, Step, add_steps, load_policy, midnight
 from privacy_audit.rules import REGISTRY, Rule
 from privacy_audit.rules.consent import _COOKIE_CHOICES
 from privacy_audit.rules.params import bind, used_names
-from privacy_audit.rules.sql import history_spans, hold_active_at, in_force_at, personal_still_set
+from privacy_audit.rules.sql import history_spans, hold_active_at, in_force_at, moment, personal_still_set
 from privacy_audit.sources.mapping import Mapping
 
 Fact = tuple[str, str]
@@ -62,8 +62,8 @@ _ACCOUNT_OF = {  # the account a record belongs to, as the retention rules find 
 def _holds(account: str) -> str:
     """The account's holds (id, placed, released) and whether one is active at as_of."""
     return (
-        "(SELECT string_agg(h.hold_id || ' placed ' || strftime(h.placed_at, '%Y-%m-%d %H:%M:%S')"
-        " || coalesce(' released ' || strftime(h.released_at, '%Y-%m-%d %H:%M:%S'), ', not released'),"
+        f"(SELECT string_agg(h.hold_id || ' placed ' || {moment('h.placed_at')}"
+        f" || coalesce(' released ' || {moment('h.released_at')}, ', not released'),"
         f" '; ' ORDER BY h.placed_at) FROM legal_holds h WHERE h.account_id = {account}) AS legal_holds, "
         f"{hold_active_at(account, '$as_of')} AS hold_active_at_as_of"
     )
@@ -124,11 +124,11 @@ FACTS: dict[str, str] = {
         SELECT r.send_topic AS topic_checked, p.opted_in AS preference_opted_in,
                p.updated_at AS preference_recorded_at,
                (SELECT string_agg(q.request_id || ' ' || q.kind || ' completed '
-                                  || strftime(q.completed_at, '%Y-%m-%d %H:%M:%S'), '; ' ORDER BY q.completed_at)
+                                  || {moment("q.completed_at")}, '; ' ORDER BY q.completed_at)
                 FROM privacy_requests q
                 WHERE q.contact_id = r.contact_id AND q.status = 'completed' AND q.kind IN {_STOPS}
                   AND q.completed_at < r.sent_at) AS completed_stop_requests_before,
-               (SELECT strftime(max(o.updated_at), '%Y-%m-%d %H:%M:%S') FROM communication_preferences o
+               (SELECT {moment("max(o.updated_at)")} FROM communication_preferences o
                 WHERE o.contact_id = r.contact_id AND o.topic = r.send_topic AND o.opted_in
                   AND o.updated_at <= r.sent_at) AS last_opt_in_at_or_before
         FROM sends r
