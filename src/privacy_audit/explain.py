@@ -25,7 +25,7 @@ from privacy_audit.errors import InputError, closest
 from privacy_audit.export import open_export
 from privacy_audit.policy import Policy, Step, add_steps, load_policy, midnight
 from privacy_audit.rules import REGISTRY, Rule
-from privacy_audit.rules.consent import _COOKIE_CHOICES
+from privacy_audit.rules.consent import COOKIE_CHOICES
 from privacy_audit.rules.params import bind, used_names
 from privacy_audit.rules.sql import history_spans, hold_active_at, in_force_at, moment, personal_still_set
 from privacy_audit.sources.mapping import Mapping
@@ -80,7 +80,7 @@ def _exceptions(table: str) -> str:
 _PREFERENCE = history_spans(
     "communication_preferences", ("contact_id", "topic"), "updated_at", {"opted_in": "bool_and(opted_in)"}
 )
-_CONSENT = history_spans("cookie_consents", ("session_id",), "recorded_at", _COOKIE_CHOICES)
+_CONSENT = history_spans("cookie_consents", ("session_id",), "recorded_at", COOKIE_CHOICES)
 _STOPS = "('objection', 'consent_withdrawal', 'restriction')"
 
 # Per table, the derived facts about the record ``$record_id`` (aliased ``r``): one row.

@@ -12,7 +12,7 @@ from privacy_audit.rules.sql import history_spans, in_force_at, moment
 _PROMOTIONAL = "('marketing', 'survey')"
 _TRACKED = "('analytics', 'marketing', 'personalization')"
 # Tied consents of a session: a category granted only if every tied row grants it, DNT if any sets it.
-_COOKIE_CHOICES = {
+COOKIE_CHOICES = {
     "analytics": "bool_and(analytics)",
     "marketing": "bool_and(marketing)",
     "personalization": "bool_and(personalization)",
@@ -129,7 +129,7 @@ rule(
         """,
     sql=f"""
         WITH consents AS (
-            {history_spans("cookie_consents", ("session_id",), "recorded_at", _COOKIE_CHOICES)}
+            {history_spans("cookie_consents", ("session_id",), "recorded_at", COOKIE_CHOICES)}
         ),
         judged AS (
             -- Necessary events are granted rather than filtered out before the join: with the
