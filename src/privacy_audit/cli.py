@@ -693,13 +693,28 @@ def generate(
             " with mapping.yaml beside the export)."
         ),
     ] = "contract",
+    violation_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share (0 to 1) of background records made violating, all listed in truth.csv"
+            " (default 0: only the planted cases)."
+        ),
+    ] = 0.0,
 ) -> None:
     """Generate a synthetic export with planted violations, near misses and their ground truth."""
     from privacy_audit.synth.generate import GenerationError, generate, settings
 
     day = parse_day(as_of) if as_of else None
     try:
-        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day, layout=layout)
+        chosen = settings(
+            scale=scale,
+            contacts=contacts,
+            seed=seed,
+            fmt=fmt,
+            as_of=day,
+            layout=layout,
+            violation_rate=violation_rate,
+        )
         manifest = generate(out_dir, chosen, err)
     except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None
