@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA, SUMMARY_FILE
 from privacy_audit.outputs.waived import WaiverNote
 from privacy_audit.rules import REGISTRY, Severity
@@ -171,10 +171,9 @@ def load_waivers(path: Path) -> Waivers:
     try:
         parsed = WaiversFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        what = _EXPECTED.get(err["type"], err["msg"].removeprefix("Value error, "))
-        raise InputError(name, key=_key(data, loc), expected=what) from None
+        raise invalid(
+            exc, file=name, key_of=lambda loc: _key(data, loc), expected=_EXPECTED, other="{msg}"
+        ) from None
     seen: set[str] = set()
     for waiver in parsed.waivers:
         if waiver.id in seen:
