@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     as_of = args.as_of or json.loads((args.export.parent / "generation.json").read_text())["as_of"]
     args.workdir.mkdir(parents=True, exist_ok=True)
+    # A stopped benchmark (SIGTERM) still stops the cluster: the with block below must unwind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     driver = [f"--spark-conf=spark.driver.memory={args.driver_memory}"]
     executors = [
