@@ -10,14 +10,16 @@ Then, ``--repeat`` times, each in a fresh child process so that its peak RSS (``
 
 - ``snapshot``: the ``privacy-audit snapshot`` command itself, every table into zstd Parquet,
   timed from start to exit;
-- ``copy``: ``COPY <table> TO STDOUT (FORMAT binary)`` of every table through psycopg, bytes
-  discarded, timed from start to exit: what the server and the socket cost at the least;
+- ``copy``: psql's ``\\copy <table> TO '/dev/null' (FORMAT binary)`` of every table, timed from
+  start to exit: what the server, the socket and libpq cost at the least;
 - the clients, on each ``--peer-table`` alone, timed from the first query to the last batch
   (so the interpreter's start does not count): ``adbc`` (ADBC's Arrow stream, the snapshot's
   client), ``psycopg`` (psycopg 3's binary COPY, its rows made into Arrow batches) and
   ``connectorx`` (its Arrow stream).
 
-Prints medians (seconds, rows/s, peak RSS) and the ratio of snapshot to COPY.
+Each run's CPU seconds are its own plus the server's (the postmaster's reaped backends), so
+that a machine shared with other work still gives a fair ratio. Prints medians (seconds, rows/s,
+CPU, peak RSS) and the ratios of snapshot to COPY.
 
     python benchmarks/snapshot.py --export /tmp/bench100k/export --repeat 3
     python benchmarks/snapshot.py --export /tmp/bench1m/export --repeat 1 --pgdata /tmp/pg1m --keep
@@ -26,6 +28,7 @@ Prints medians (seconds, rows/s, peak RSS) and the ratio of snapshot to COPY.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -45,7 +48,13 @@ if TYPE_CHECKING:
 
     from pgserver import Server
 
-CLIENTS = ("adbc", "psycopg", "connectorx")
+# Each client's modules, imported before its read is timed: the interpreter's and the
+# libraries' start is the same cost whatever the table's size.
+CLIENTS = {
+    "adbc": ["adbc_driver_postgresql.dbapi", "privacy_audit.sources.postgres"],
+    "psycopg": ["psycopg", "pyarrow"],
+    "connectorx": ["connectorx"],
+}
 ARROW_ROWS = 65_536  # rows per Arrow batch where the client leaves it to us (psycopg, connectorx)
 LOADED = "loaded.json"  # in --pgdata: which export the cluster holds, and its tables' row counts
 
@@ -88,11 +97,7 @@ def load(server: Server, export: Path, root: Path) -> dict[str, int]:
 
 
 def child(mode: str, url: str, relation: str) -> int:
-    """One measured read: ``relation`` whole as Arrow batches through one client, or (``copy``)
-    the comma-separated relations as bytes; the rows read (``copy``: none counted)."""
-    if mode == "copy":
-        copy_all(url, relation.split(","))
-        return 0
+    """One measured read: ``relation`` whole as Arrow batches through one client; the rows read."""
     if mode == "adbc":
         import adbc_driver_postgresql.dbapi as adbc
 
@@ -138,45 +143,44 @@ def _batch(rows: list[tuple[object, ...]], names: list[str]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array(c) for c in zip(*rows, strict=True)], names)
 
 
-def copy_all(url: str, tables: list[str]) -> None:
-    """Every table through binary ``COPY ... TO STDOUT``, the bytes discarded."""
-    import psycopg
+def copy_command(binaries: Path, url: str, tables: list[str]) -> list[str]:
+    """psql copying every table's rows to /dev/null in binary, one statement each."""
+    command = [str(binaries / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", url]
+    for relation in tables:
+        command += ["-c", f"\\copy {relation} TO '/dev/null' WITH (FORMAT binary)"]
+    return command
 
-    with psycopg.connect(url) as connection, connection.cursor() as cursor:
-        for relation in tables:
-            with cursor.copy(f"COPY {relation} TO STDOUT (FORMAT binary)") as copy:
-                for _ in copy:
-                    pass
+
+def server_cpu(root: Path) -> float:
+    """CPU seconds of the cluster so far: the postmaster and every backend it has reaped."""
+    import psutil
+
+    pid = int((root / "data" / "postmaster.pid").read_text().split()[0])
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One child process: seconds (wall, or the child's own count), CPU seconds, peak RSS in MiB."""
+    """One child process: seconds (wall, or a client's own count), its CPU seconds and the
+    server's, its peak RSS in MiB."""
 
     seconds: float
     cpu: float
+    server_cpu: float
     rss: float
 
 
-def run(command: list[str], env: dict[str, str] | None = None) -> tuple[Measured, str]:
-    """One child process, measured from start to exit, and its standard output."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    output = process.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"{command[1:3]} failed (status {status})")
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), output
+def summary(name: str, rows: int | None, runs: list[Measured]) -> str:
+    """One line of medians; rows/s when the rows are known."""
 
+    def median(field: str) -> float:
+        return statistics.median(getattr(r, field) for r in runs)
 
-def summary(name: str, rows: int, runs: list[Measured]) -> str:
-    seconds = statistics.median(r.seconds for r in runs)
-    cpu = statistics.median(r.cpu for r in runs)
-    rss = statistics.median(r.rss for r in runs)
+    rate = f"  {rows / median('seconds'):11,.0f} rows/s" if rows is not None else ""
     return (
-        f"{name:>30}: {seconds:7.2f} s  {rows / seconds:11,.0f} rows/s  CPU {cpu:7.2f} s"
-        f"  peak RSS {rss:6.0f} MiB"
+        f"{name:>30}: {median('seconds'):7.2f} s{rate}"
+        f"  CPU {median('cpu'):6.1f} s + server {median('server_cpu'):6.1f} s  peak RSS {median('rss'):6.0f} MiB"
     )
 
 
@@ -193,14 +197,16 @@ def main() -> None:
     )
     parser.add_argument("--pgdata", type=Path, help="the cluster's directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the loaded cluster in --pgdata for a rerun")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # mode, url, relation(s)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # mode, url, relation
     args = parser.parse_args()
     if args.child:
+        for module in CLIENTS[args.child[0]]:
+            importlib.import_module(module)
         started = time.perf_counter()
         rows = child(*args.child)
         print(rows, time.perf_counter() - started)
         return
-    from pgserver import NATIVE_MAPPING, running_server
+    from pgserver import NATIVE_MAPPING, bin_dir, running_server
 
     if args.export is None:
         parser.error("--export is required")
@@ -211,15 +217,29 @@ def main() -> None:
     runs: dict[str, list[Measured]] = {}
 
     def measure(name: str, command: list[str], env: dict[str, str] | None = None) -> str:
-        measured, output = run(command, env)
-        if name not in ("snapshot", "copy"):  # a client: the child's own count of its read
-            measured = Measured(float(output.split()[1]), measured.cpu, measured.rss)
-        runs.setdefault(name, []).append(measured)
-        print(
-            f"  {name}: {measured.seconds:.2f} s, CPU {measured.cpu:.2f} s, {measured.rss:.0f} MiB",
-            flush=True,
+        """Run one child process; record it under ``name``; its standard output.
+
+        GNU time forks it: a child this big process started itself would inherit this
+        process's peak RSS (Linux keeps the high-water mark across exec).
+        """
+        usage = work / "usage"
+        server_before = server_cpu(root)
+        started = time.perf_counter()
+        timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(usage), *command]
+        done = subprocess.run(timed, stdout=subprocess.PIPE, text=True, env=env)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed (status {done.returncode})")
+        time.sleep(0.5)  # the postmaster reaps the finished backend
+        if name not in ("snapshot", "copy"):  # a client: its own count of the read alone
+            seconds = float(done.stdout.split()[1])
+        kib, user, system = usage.read_text().split()[-3:]
+        measured = Measured(
+            seconds, float(user) + float(system), server_cpu(root) - server_before, int(kib) / 1024
         )
-        return output
+        runs.setdefault(name, []).append(measured)
+        print(" ", summary(name, None, [measured]), flush=True)
+        return done.stdout
 
     with (
         running_server(root, keep=args.keep) as server,
@@ -234,6 +254,7 @@ def main() -> None:
         url, plain = server.url(), server.url().replace(f":{server.password}@", "@")
         env = {**os.environ, "PGPASSWORD": server.password}  # never on a command line
         cli = str(Path(sys.executable).parent / "privacy-audit")
+        copy = copy_command(bin_dir(), plain, list(table_rows))  # type: ignore[arg-type]
         out = work / "snapshot"
         snapshot_rows = 0
         for _ in range(args.repeat):
@@ -241,7 +262,7 @@ def main() -> None:
             record = json.loads((out / "snapshot.json").read_text())
             snapshot_rows = sum(t["rows"] for t in record["tables"].values())
             shutil.rmtree(out)
-            measure("copy", [sys.executable, __file__, "--child", "copy", url, ",".join(table_rows)])
+            measure("copy", copy, env)
             for relation in peers:
                 for mode in CLIENTS:
                     output = measure(
@@ -252,10 +273,16 @@ def main() -> None:
     print(f"\n{args.export}: {len(table_rows)} tables, {total:,} rows; medians of {args.repeat}")
     print(summary("snapshot", snapshot_rows, runs["snapshot"]))
     print(summary("copy", total, runs["copy"]))
-    ratio = statistics.median(r.seconds for r in runs["snapshot"]) / statistics.median(
-        r.seconds for r in runs["copy"]
-    )
-    print(f"snapshot / COPY: {ratio:.2f}x")
+
+    def ratio(field: str) -> float:
+        def median(mode: str) -> float:
+            return statistics.median(
+                getattr(r, field) + (r.server_cpu if field == "cpu" else 0) for r in runs[mode]
+            )
+
+        return median("snapshot") / median("copy")
+
+    print(f"snapshot / COPY: {ratio('seconds'):.2f}x wall, {ratio('cpu'):.2f}x CPU (client + server)")
     for relation in peers:
         for mode in CLIENTS:
             print(summary(f"{relation} {mode}", table_rows[relation], runs[f"{relation} {mode}"]))
