@@ -6,7 +6,8 @@ tables with no index, then one VACUUM so that no measured read pays for the firs
 visit's hint bits. With ``--pgdata DIR --keep`` the loaded cluster stays in DIR and a rerun on
 the same export starts it again instead of loading.
 
-Then, ``--repeat`` times, each in a fresh child process so that its peak RSS (``wait4``) is its own:
+Then, ``--repeat`` times, each in a fresh child process that GNU time starts, so that its peak
+RSS is its own (``--repeat 0``: the load alone):
 
 - ``snapshot``: the ``privacy-audit snapshot`` command itself, every table into zstd Parquet,
   timed from start to exit;
@@ -22,7 +23,8 @@ that a machine shared with other work still gives a fair ratio. Prints medians (
 CPU, peak RSS) and the ratios of snapshot to COPY.
 
     python benchmarks/snapshot.py --export /tmp/bench100k/export --repeat 3
-    python benchmarks/snapshot.py --export /tmp/bench1m/export --repeat 1 --pgdata /tmp/pg1m --keep
+    python benchmarks/snapshot.py --export /tmp/bench1m/export --repeat 1 --pgdata /tmp/pg1m --keep \\
+        --peer-table shop.sales_order
 """
 
 from __future__ import annotations
