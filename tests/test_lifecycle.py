@@ -267,7 +267,9 @@ def test_the_policy_changed_when_its_promises_did_not_its_file(export: Path, tmp
     assert summary(tmp_path / "feb")["previous"]["policy_changed"] is False
     other = tmp_path / "other.yaml"
     other.write_text("deletion_grace_days: 29\n", encoding="utf-8")
-    assert audit(export, tmp_path / "mar", "--policy", str(other), "--previous", str(tmp_path / "feb"))[0] == 0
+    assert (
+        audit(export, tmp_path / "mar", "--policy", str(other), "--previous", str(tmp_path / "feb"))[0] == 0
+    )
     assert summary(tmp_path / "mar")["previous"]["policy_changed"] is True
 
 
