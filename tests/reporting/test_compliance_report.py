@@ -94,7 +94,7 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
         assert f'<h3 id="{anchor(rule["rule_id"])}">{rule["rule_id"]} ' in page
         for number in rule["clause"].split(", "):
             clause = text.get(number)
-            assert f"§{number} {html.escape(clause.title)}" in page
+            assert f'§{number} <span class="pa-quoted">{html.escape(clause.title)}</span>' in page
             assert html.escape(clause.paragraphs[0]) in page
     assert "Run manifest" in page and summary["policy_digest"] in page
     assert all(digest in page for digest in summary["input_digests"].values())

@@ -14,7 +14,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from privacy_audit.outputs.findings import SEVERITIES
+
+QUOTE_CLASS = "pa-quoted"
+"""Marks an element whose whole text quotes a known text word for word (the policy text, a rule
+description): the leak scan checks the words against that text and only then reads them as ours."""
 
 # Styling for the classes below; the runner puts it in the report's <head> (inline attributes
 # would be stripped by the sanitizer, which allows no style attribute).
@@ -48,8 +54,17 @@ CSS = """
 
 
 def esc(value: object) -> str:
-    """Text as HTML: every ``<``, ``>``, ``&`` and quote escaped; None as an empty string."""
+    """Text as HTML: every ``<``, ``>``, ``&`` and quote escaped; None as an empty string.
+
+    A ``Markup`` value (built by this module's ``quoted``, say) is HTML already: kept as it is."""
+    if isinstance(value, Markup):
+        return str(value)
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+def quoted(text: str) -> Markup:
+    """``text``, escaped, as a span the leak scan checks against the texts the report quotes."""
+    return Markup(tag("span", esc(text), QUOTE_CLASS))
 
 
 def tag(name: str, content: str, cls: str | None = None) -> str:

@@ -1,9 +1,11 @@
 """The compliance report for auditors: one function per section, each returning a Section.
 
 Every function turns one ``ComplianceRun`` (see ``compliance_run.prepare``) into one part of
-the report. Evidence is shown by identifier only (table, record_id, subject_id): a finding's
-detail sentence is not repeated, an engine's error message is left in summary.json, and no
-value is read from the export beyond counts for the charts.
+the report. Evidence is shown by identifier (table, record_id, subject_id) with the finding's
+``detail``, the rule's own sentence of why the record violates (dates, limits, never a value of
+the record); every finding of a failing rule is in ``evidence/RULE-ID.csv``, linked. An engine's
+error message is left in summary.json, and no value is read from the export beyond counts for
+the charts.
 """
 
 from __future__ import annotations
@@ -11,15 +13,27 @@ from __future__ import annotations
 import re
 
 import pyarrow.compute as pc
+from markupsafe import Markup
 
 from privacy_audit.audit import RuleResult
 from privacy_audit.lifecycle import EXPIRING_DAYS, Waiver
 from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
-from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
+from privacy_audit.reporting.common.html import (
+    QUOTE_CLASS,
+    Section,
+    esc,
+    quoted,
+    severity_badge,
+    table,
+    tag,
+    tiles,
+    with_code,
+)
 from privacy_audit.reporting.compliance import measures
 from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
 from privacy_audit.reporting.compliance.promises import promise_of, quote
+from privacy_audit.reporting.compliance.rule_evidence import evidence_name
 from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import REGISTRY, Severity
 
@@ -66,7 +80,8 @@ def coverage(run: ComplianceRun) -> Section:
     for s in scope(run.text, policy, REGISTRY.values()):
         verdicts.append(_kept(s.rules, statuses))
         checked_by = ", ".join(f"{r} ({statuses.get(r, 'not run')})" for r in s.rules) or "—"
-        rows.append((f"§{s.section} {s.title}", checked_by, verdicts[-1], s.not_evidenced))
+        title = Markup(f"§{esc(s.section)} ") + quoted(s.title)
+        rows.append((title, checked_by, verdicts[-1], quoted(s.not_evidenced) if s.not_evidenced else ""))
     counts = " · ".join(f"{verdicts.count(v)} {v}" for v in (KEPT, BROKEN, SKIPPED, NOT_EVIDENCED))
     section = Section().add(
         tag("h1", "Privacy compliance report")
@@ -281,19 +296,21 @@ def _promise(run: ComplianceRun, result: RuleResult) -> str:
     number, phrase = (
         promise_of(result.rule.id, sections) if sections == result.rule.clauses else (sections[0], "")
     )
-    quoted = ""
+    shown = ""
     for n in dict.fromkeys((number, *sections)):
         clause = run.text.get(n)
         if clause is None:
-            quoted += tag("blockquote", f"§{esc(n)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
+            shown += tag("blockquote", f"§{esc(n)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
             continue
         words = quote(clause, phrase) if n == number else ""
-        heading = f"§{esc(clause.number)} {esc(clause.title)}"
-        full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
-        quoted += tag(
-            "blockquote", tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")), "pa-quote"
+        heading = f"§{esc(clause.number)} {quoted(clause.title)}"
+        full = "".join(tag("p", esc(p), QUOTE_CLASS) for p in clause.paragraphs)
+        shown += tag(
+            "blockquote",
+            tag("p", tag("strong", heading) + (f": {quoted(words)}" if words else "")),
+            "pa-quote",
         ) + tag("details", tag("summary", f"The whole of {heading}") + full)
-    return quoted
+    return shown
 
 
 def rules_table(run: ComplianceRun) -> Section:
@@ -352,8 +369,9 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
     rule, counts = result.rule, run.result.lifecycle.counts_of(result.rule.id)
     found = run.result.findings()
     found = found.filter(pc.and_(pc.equal(found["rule_id"], rule.id), pc.equal(found["status"], "open")))
-    columns = ["table_name", "record_id", "subject_id", "change", "first_seen"]
+    columns = ["table_name", "record_id", "subject_id", "change", "first_seen", "detail"]
     evidence = found.slice(0, sample).select(columns).to_pylist()
+    csv = evidence_name(rule.id)
     n = counts.open
     shown = f"the first {len(evidence):,} of {n:,} open" if n > len(evidence) else f"all {n:,} open"
     waived = f" ({counts.waived} more waived)" if counts.waived else ""
@@ -364,12 +382,24 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
         f"of {_plural(result.checked, 'record')} checked</h3>"
         + tag("p", tag("strong", "The promise"))
         + _promise(run, result)
-        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
-        + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
-        + table(
-            ["table", "record id", "subject id", "change", "first seen"],
-            [tuple(e.values()) for e in evidence],
-            text_class="pa-mono",
+        + tag(
+            "p",
+            tag("strong", "What the audit checks: ")
+            + tag("span", with_code(rule.docs(run.result.policy).what), QUOTE_CLASS),
+        )
+        + tag(
+            "p",
+            tag("strong", f"Evidence, by identifier ({shown})")
+            + f' · every finding of the rule: <a href="{csv}">{csv}</a> (identifiers and why)',
+        )
+        + tag(
+            "div",
+            table(
+                ["table", "record id", "subject id", "change", "first seen", "why it violates"],
+                [tuple(e.values()) for e in evidence],
+                text_class="pa-mono",
+            ),
+            "pa-scroll",
         ),
         "pa-rule",
     )
