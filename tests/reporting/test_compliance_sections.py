@@ -394,3 +394,8 @@ def test_every_rule_declares_a_promise_found_in_the_bundled_text() -> None:
     for rule_id, (number, phrase) in PROMISES.items():
         assert number in REGISTRY[rule_id].clauses, rule_id
         assert quote(text.get(number), phrase), rule_id
+
+
+def test_age_charts_say_how_many_records_are_past_their_limit(run: ComplianceRun) -> None:
+    (chart,) = compliance.retention_ages(run).charts
+    assert "Orders · 1 past its limit" in chart.alt  # O-old: GB keeps orders 6 years

@@ -45,6 +45,7 @@ AGE_COLOURS = [
     (measures.HELD, "#9575cd"),
     (measures.PAST, "#c62828"),
 ]
+OVERDUE = (measures.HELD, measures.PAST)  # never to vanish beside thousands of records in time
 
 
 def _plural(n: int, noun: str) -> str:
@@ -440,6 +441,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             0.25,
             AGE_COLOURS,
             _order_limits(run),
+            flagged=OVERDUE,
         ),
         Panel(
             "Support tickets",
@@ -449,6 +451,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             AGE_COLOURS,
             [(float(policy.ticket_retention_years), f"{policy.ticket_retention_years} y")],
             note=f"{_plural(still_open, 'open ticket')} not shown: the clock starts when a ticket closes.",
+            flagged=OVERDUE,
         ),
         Panel(
             "Web events",
@@ -457,6 +460,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             1.0,
             AGE_COLOURS,
             [(float(policy.usage_retention_months), f"{policy.usage_retention_months} months")],
+            flagged=OVERDUE,
         ),
     ]
     alt = "Stacked bars of orders, support tickets and web events by age, with dashed lines at each retention limit."
@@ -468,6 +472,7 @@ def retention_ages(run: ComplianceRun) -> Section:
                 "p",
                 "Red: records that still hold personal data past their own limit (an order's is its "
                 "partner's country's); purple: the same, under a legal hold; grey: erased or deleted. "
+                "Each panel's title counts them; a bar of them too low to see carries its count. "
                 f"Findings also allow {policy.deletion_grace_days} days of grace for the monthly deletion job.",
             )
         )
