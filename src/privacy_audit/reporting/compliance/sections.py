@@ -24,6 +24,7 @@ from privacy_audit.reporting.common.html import (
     Section,
     esc,
     quoted,
+    scroll_box,
     severity_badge,
     table,
     tag,
@@ -355,7 +356,7 @@ def rules_table(run: ComplianceRun) -> Section:
         tag("h2", "Contents")
         + contents
         + '<h2 id="rules">Rules</h2>'
-        + f'<div class="pa-scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+        + scroll_box(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     )
 
 
@@ -393,14 +394,10 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
             tag("strong", f"Evidence, by identifier ({shown})")
             + f' · every finding of the rule: <a href="{csv}">{csv}</a> (identifiers and why)',
         )
-        + tag(
-            "div",
-            table(
-                ["table", "record id", "subject id", "change", "first seen", "why it violates"],
-                [tuple(e.values()) for e in evidence],
-                text_class="pa-mono",
-            ),
-            "pa-scroll",
+        + table(
+            ["table", "record id", "subject id", "change", "first seen", "why it violates"],
+            [tuple(e.values()) for e in evidence],
+            text_class="pa-mono",
         ),
         "pa-rule",
     )
