@@ -363,7 +363,7 @@ class LeakScanner:
         every = np.array([by_phrase[p] for p in phrases], dtype=np.uint64)
         found = {}
         for kind, values in table.items():
-            hit = np.isin(every, values, assume_unique=False)
+            hit = _member(every, values)
             if hit.any():
                 found[kind] = np.flatnonzero(hit)
         return found
@@ -535,6 +535,15 @@ def _distinct_hashes(
     if lengths is not None:
         lengths.update(pc.unique(rows.column("words")).to_pylist())
     return np.unique(rows.column("h").to_numpy())
+
+
+def _member(hashes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which ``hashes`` are among ``values`` (sorted, as ``_distinct_hashes`` returns them): a
+    binary search, where ``np.isin`` would sort the export's values again for every artifact."""
+    if not len(values):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(values, hashes), len(values) - 1)
+    return values[at] == hashes
 
 
 def _texts(column: pa.ChunkedArray) -> list[str]:
