@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from handmade import make_export
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.cli import app
+from privacy_audit.outputs import sarif
 from privacy_audit.outputs.attestation import PREDICATE_TYPE, sha256_file
 from privacy_audit.outputs.junit import junit_tree
 from privacy_audit.outputs.oscal import assessment_results
@@ -310,6 +311,16 @@ def test_a_waived_finding_carries_a_suppression_with_the_justification(
     cases = {c.get("name"): c for c in junit_tree(result).getroot().iter("testcase")}
     assert cases["RET-ORDER-OVERDUE"].find("failure") is None  # waived findings never count
     assert cases["SEC-PASSWORD-STORAGE"].find("failure") is not None
+
+
+def test_sarif_is_written_batch_by_batch_as_the_whole_log(
+    waived: tuple[AuditResult, WaiverNote], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, waiver = waived
+    monkeypatch.setattr(sarif, "_BATCH", 1)  # every finding its own batch: millions stream this way
+    log = json.loads(sarif.write_sarif(result, tmp_path, [waiver]).read_text(encoding="utf-8"))
+    assert len(log["runs"][0]["results"]) > 1
+    assert log == sarif_log(result, [waiver])
 
 
 def test_junit_validates_with_one_case_per_rule(

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import INPUT, EngineError
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, closest
 from privacy_audit.export import Export, open_export, unreadable
 from privacy_audit.lifecycle import Lifecycle, Waivers, annotate, load_previous, load_waivers
 from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_table
@@ -95,13 +95,7 @@ def run_audit(
     """
     started = datetime.now(UTC)
     policy, digest = load_policy(policy_file)
-    unknown = sorted(set(policy.clauses) - set(REGISTRY))
-    if unknown:
-        raise InputError(
-            str(policy_file or "default_policy.yaml"),
-            key=f"clauses.{unknown[0]}",
-            expected="a rule id of the catalogue",
-        )
+    _check_clauses(policy, policy_file)
     text = load_policy_text(policy_text)
     waivers = load_waivers(waivers_file) if waivers_file else None
     prior = load_previous(previous, as_of) if previous else None
@@ -138,6 +132,25 @@ def run_audit(
         lifecycle=lifecycle,
         text=text,
     )
+
+
+def load_scope(policy_file: Path | None, policy_text: Path | None) -> tuple[Policy, PolicyText]:
+    """The policy in force and the policy text whose sections its rules cite, both validated."""
+    policy, _ = load_policy(policy_file)
+    _check_clauses(policy, policy_file)
+    return policy, load_policy_text(policy_text)
+
+
+def _check_clauses(policy: Policy, policy_file: Path | None) -> None:
+    """The policy file's ``clauses`` name rules of the catalogue only."""
+    unknown = sorted(set(policy.clauses) - set(REGISTRY))
+    if unknown:
+        close = closest(unknown[0], REGISTRY)
+        raise InputError(
+            str(policy_file or "default_policy.yaml"),
+            key=f"clauses.{unknown[0]}",
+            expected="a rule id of the catalogue" + (f" (did you mean {close}?)" if close else ""),
+        )
 
 
 def skip_reason(rule: Rule, export: Export) -> str | None:

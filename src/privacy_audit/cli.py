@@ -1,4 +1,4 @@
-"""The ``privacy-audit`` command line: audit · check · snapshot · subject · rules · generate · report.
+"""The ``privacy-audit`` command line: audit · check · snapshot · subject · explain · rules · generate · report.
 
 Every command turns bad input into one clear line on stderr and exit status 2; nothing below
 the CLI prints or exits.
@@ -107,6 +107,7 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+POLICY_HELP = "Policy YAML: the keys it gives override the bundled default's."
 MAPPING_OPTION = typer.Option(
     "--mapping", help="A mapping file: the platform's own tables and columns as the contract's."
 )
@@ -152,7 +153,7 @@ def audit(
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where findings.parquet and summary.json go.")],
-    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
     policy_text: Annotated[
         Path | None,
         typer.Option(
@@ -297,7 +298,7 @@ def subject(
     out_dir: Annotated[
         Path, typer.Option("--out", help="A new folder for subject.json and erasure-plan.csv.")
     ],
-    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
     mapping: Annotated[Path | None, MAPPING_OPTION] = None,
     with_values: Annotated[
         bool, typer.Option("--with-values", help="Also write package/: the data itself, owner-only.")
@@ -333,6 +334,42 @@ def subject(
     else:
         print_line(out, f"{subject_id}: {held}")
     print_line(out, f"subject.json and erasure-plan.csv written to {run.out}")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE-ID", help="The rule, e.g. RET-ORDER-OVERDUE.")],
+    record_id: Annotated[str, typer.Argument(metavar="RECORD-ID", help="The record id a finding names.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Audit date YYYY-MM-DD (00:00 UTC that day).")],
+    export_dir: Annotated[
+        str | None, typer.Argument(metavar="[EXPORT]", help="The export (default: the bundled demo).")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
+    mapping: Annotated[Path | None, MAPPING_OPTION] = None,
+    table: Annotated[
+        str | None, typer.Option(help="The record's table, for a rule over several (ANON-INCOMPLETE…).")
+    ] = None,
+) -> None:
+    """The facts behind one finding, or why the record is not one: identifiers and dates only."""
+    from privacy_audit.explain import explain as explain_record
+    from privacy_audit.reporting.common.notebook_defaults import DEMO_EXPORT
+    from privacy_audit.sources.mapping import load_mapping
+
+    day = parse_day(as_of)
+    try:
+        explained = explain_record(
+            rule_id,
+            record_id,
+            export_dir or DEMO_EXPORT,
+            day,
+            policy_file=policy,
+            mapping=load_mapping(mapping) if mapping else None,
+            table=table,
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    for line in explained.lines():
+        print_line(out, line)
 
 
 @app.command()
@@ -423,16 +460,32 @@ def map_export(
 
 
 @app.command("coverage")
-def coverage() -> None:
-    """Print every subsection of the policy with the rules that evidence it, or why an export cannot."""
-    from privacy_audit.rules.coverage import COVERAGE
+def coverage(
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy YAML: its clauses map rules to the text's sections.")
+    ] = None,
+    policy_text: Annotated[
+        Path | None, typer.Option("--policy-text", help="Your own policy text: the coverage of its sections.")
+    ] = None,
+) -> None:
+    """Print every subsection of the policy text with the rules that evidence it, or why an export cannot."""
+    from privacy_audit.audit import load_scope
+    from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
 
-    table = Table(title="Coverage of the privacy policy", show_lines=False)
+    try:
+        in_force, text = load_scope(policy, policy_text)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"Coverage of {text.title or text.source}", show_lines=False)
     for column in ("§", "checked by", "not evidenced by an export, because"):
-        table.add_column(column)
-    for row in COVERAGE:
+        table.add_column(column, overflow="fold")
+    for row in scope(text, in_force, REGISTRY.values()):
         table.add_row(row.section, ", ".join(row.rules) or "—", row.not_evidenced)
     out.print(table)
+    for rule in REGISTRY.values():
+        missing = not_found(text, in_force, rule)
+        if missing:
+            print_line(out, f"{rule.id} cites §{', '.join(missing)}: {NOT_FOUND} ({text.source})")
 
 
 @app.command()
@@ -511,7 +564,7 @@ def report_compliance(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Gets compliance.html, the executed notebook, findings, summary.")
     ],
-    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
     policy_text: Annotated[
         Path | None,
         typer.Option(
@@ -575,13 +628,20 @@ def report_trends(
     k: Annotated[
         int, typer.Option("--k", help="Least distinct accounts (web: sessions) behind a published cell.")
     ] = 10,
-    policy: Annotated[Path | None, typer.Option(help="Policy YAML replacing the bundled default.")] = None,
+    policy: Annotated[Path | None, typer.Option(help=POLICY_HELP)] = None,
+    policy_text: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-text", help="Your own policy text: recorded, with its digest, in the manifest."
+        ),
+    ] = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
     from privacy_audit.outputs.folder import check_target
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.common.leaks import LeakScanner
+    from privacy_audit.reporting.compliance.policy_text import load_policy_text
     from privacy_audit.reporting.trends.publish import parameters
 
     with report_errors():  # parameters, policy and export are all checked before a kernel starts
@@ -592,8 +652,10 @@ def report_trends(
             k=k,
             out_dir=out_dir,
             policy=policy or "",
+            policy_text=policy_text or "",
         )
         load_policy(params.policy)
+        load_policy_text(params.policy_text)
         check_target(params.out_dir, params.export_dir)
         html = publish(
             "trends_report.ipynb",
@@ -628,13 +690,28 @@ def generate(
             " with mapping.yaml beside the export)."
         ),
     ] = "contract",
+    violation_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share (0 to 1) of background records made violating, all listed in truth.csv"
+            " (default 0: only the planted cases)."
+        ),
+    ] = 0.0,
 ) -> None:
     """Generate a synthetic export with planted violations, near misses and their ground truth."""
     from privacy_audit.synth.generate import GenerationError, generate, settings
 
     day = parse_day(as_of) if as_of else None
     try:
-        chosen = settings(scale=scale, contacts=contacts, seed=seed, fmt=fmt, as_of=day, layout=layout)
+        chosen = settings(
+            scale=scale,
+            contacts=contacts,
+            seed=seed,
+            fmt=fmt,
+            as_of=day,
+            layout=layout,
+            violation_rate=violation_rate,
+        )
         manifest = generate(out_dir, chosen, err)
     except (GenerationError, InputError) as exc:
         raise fail(str(exc)) from None

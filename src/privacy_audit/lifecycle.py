@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA, SUMMARY_FILE
 from privacy_audit.outputs.waived import WaiverNote
 from privacy_audit.rules import REGISTRY, Severity
@@ -171,10 +171,9 @@ def load_waivers(path: Path) -> Waivers:
     try:
         parsed = WaiversFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        what = _EXPECTED.get(err["type"], err["msg"].removeprefix("Value error, "))
-        raise InputError(name, key=_key(data, loc), expected=what) from None
+        raise invalid(
+            exc, file=name, key_of=lambda loc: _key(data, loc), expected=_EXPECTED, other="{msg}"
+        ) from None
     seen: set[str] = set()
     for waiver in parsed.waivers:
         if waiver.id in seen:
@@ -191,6 +190,7 @@ class PreviousRun:
     as_of: date
     input_digests: dict[str, str]
     policy_digest: str
+    policy_effective_digest: str | None  # None for runs from before partial policy files
     waivers_digest: str | None
     findings: pa.Table  # FINDINGS_SCHEMA; first_seen filled for runs that predate it
 
@@ -198,6 +198,7 @@ class PreviousRun:
 class _PriorSummary(BaseModel):
     as_of: date
     policy_digest: str
+    policy_effective_digest: str | None = None
     input_digests: dict[str, str]
     waivers_digest: str | None = None
 
@@ -230,6 +231,7 @@ def load_previous(directory: Path, as_of: date) -> PreviousRun:
         prior.as_of,
         prior.input_digests,
         prior.policy_digest,
+        prior.policy_effective_digest,
         prior.waivers_digest,
         _with_lifecycle(table, prior.as_of),
     )
@@ -284,12 +286,15 @@ class Lifecycle:
         return self.counts.get(rule_id, RuleCounts())
 
     def changes(
-        self, input_digests: dict[str, str], policy_digest: str, waivers_digest: str | None
+        self, input_digests: dict[str, str], policy: tuple[str, str], waivers_digest: str | None
     ) -> dict[str, object] | None:
         """What changed since the previous run, by digest (None without a previous run).
 
         "Nothing in the data changed; 12 records aged past a limit" is a different story from
         "the export changed": new findings on an unchanged export and policy are records that aged.
+        ``policy`` is (file digest, effective digest): the policy changed when the promises checked
+        did, so a partial file and a full file of the same values are the same policy; a previous
+        run from before effective digests is compared by its file.
         """
         prior = self.previous
         if prior is None:
@@ -304,7 +309,9 @@ class Lifecycle:
             "files_changed": changed,
             "files_added": added,
             "files_removed": removed,
-            "policy_changed": policy_digest != prior.policy_digest,
+            "policy_changed": policy[1] != prior.policy_effective_digest
+            if prior.policy_effective_digest
+            else policy[0] != prior.policy_digest,
             "waivers_changed": waivers_digest != prior.waivers_digest,
         }
 

@@ -1,9 +1,11 @@
 """The policy file: a pydantic model of every number the rules use, its loading, and every
 number derived from it (retention years for a country, the cut-off instants of age rules).
 
-The default file ships beside this module; ``--policy`` replaces it whole. No policy number
-lives in code: the model has no defaults, so a file that forgets a key fails loudly. Rules,
-report charts and the generator all ask this module, so a derived number has one answer.
+The default file ships beside this module; ``--policy`` overrides some of its keys (a partial
+file) or all of them. No policy number lives in code: the model has no defaults, the bundled
+file gives every key, and a misspelt key fails loudly with a did-you-mean rather than silently
+falling back. Rules, report charts and the generator all ask this module, so a derived number
+has one answer.
 
 A cut-off C turns "``t + steps`` is before as_of" into ``t < C``, computed once per audit so
 that a rule compares a column with a constant. C is the smallest instant x for which
@@ -14,10 +16,11 @@ around month ends (see ``cutoff``).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -131,6 +134,16 @@ class Policy(_Strict):
     disclosure: Disclosure
     clauses: dict[str, list[SectionNumber]]
 
+    def effective(self) -> dict[str, Any]:
+        """Every key's value in force, defaults and overrides merged: what the manifest records."""
+        return self.model_dump(mode="json")
+
+    @property
+    def effective_digest(self) -> str:
+        """sha256 of the effective policy as canonical JSON: equal for equal promises, whatever file."""
+        canonical = json.dumps(self.effective(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     def sections_of(self, rule_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
         """The policy-text sections a rule evidences: this file's mapping, else its declaration's."""
         return tuple(self.clauses.get(rule_id, declared))
@@ -139,31 +152,45 @@ class Policy(_Strict):
         """Country code → region name, from the ``regions`` mapping."""
         return {c: region for region, countries in self.regions.items() for c in countries}
 
-    def _due(self, as_of: date, *steps: Step) -> datetime:
-        """The cut-off of a deletion deadline: ``steps`` then the deletion grace."""
-        return cutoff(midnight(as_of), [*steps, ("days", self.deletion_grace_days)])
+    def _grace(self, *steps: Step) -> list[Step]:
+        """A deletion deadline's steps: the retention, then the deletion grace."""
+        return [*steps, ("days", self.deletion_grace_days)]
+
+    def order_steps(self, country: str | None) -> list[Step]:
+        """From an order's order_date to its erasure deadline, for a partner in ``country``."""
+        return self._grace(("years", self.order_retention_years.years_for(country)))
+
+    def ticket_steps(self) -> list[Step]:
+        """From a ticket's closed_at to its erasure deadline."""
+        return self._grace(("years", self.ticket_retention_years))
+
+    def inactive_steps(self) -> list[Step]:
+        """From an account's last activity to its contacts' erasure deadline: inactivity, then grace."""
+        return self._grace(("years", self.inactive_after_years), ("years", self.reactivation_grace_years))
+
+    def usage_steps(self) -> list[Step]:
+        """From a web event's occurred_at to its erasure deadline."""
+        return self._grace(("months", self.usage_retention_months))
 
     def order_cutoff(self, as_of: date, country: str | None) -> datetime:
         """An order of a partner in ``country`` dated before this is overdue for erasure."""
-        return self._due(as_of, ("years", self.order_retention_years.years_for(country)))
+        return cutoff(midnight(as_of), self.order_steps(country))
 
     def order_cutoff_latest(self, as_of: date) -> datetime:
         """No order dated at or after this is overdue, whatever its partner's country."""
-        return self._due(as_of, ("years", self.order_retention_years.shortest))
+        return cutoff(midnight(as_of), self._grace(("years", self.order_retention_years.shortest)))
 
     def ticket_cutoff(self, as_of: date) -> datetime:
         """A ticket closed before this is overdue for erasure."""
-        return self._due(as_of, ("years", self.ticket_retention_years))
+        return cutoff(midnight(as_of), self.ticket_steps())
 
     def inactive_cutoff(self, as_of: date) -> datetime:
         """An account last active before this is due: inactivity, then reactivation grace."""
-        return self._due(
-            as_of, ("years", self.inactive_after_years), ("years", self.reactivation_grace_years)
-        )
+        return cutoff(midnight(as_of), self.inactive_steps())
 
     def usage_cutoff(self, as_of: date) -> datetime:
         """A web event that occurred before this is overdue for erasure."""
-        return self._due(as_of, ("months", self.usage_retention_months))
+        return cutoff(midnight(as_of), self.usage_steps())
 
     def training_cutoff(self, as_of: date) -> datetime:
         """Staff training before this has lapsed at as_of (no grace: nothing is deleted)."""
@@ -178,18 +205,56 @@ DEFAULT_POLICY = resources.files("privacy_audit") / "default_policy.yaml"
 
 
 def load_policy(path: Path | None = None) -> tuple[Policy, str]:
-    """Read and validate a policy file (the bundled default when ``path`` is None).
+    """Read and validate a policy file over the bundled defaults (the defaults alone when None).
 
-    Returns the policy and the sha256 digest of the file's bytes, which the manifest records so
-    that an auditor can tell which promises a run checked.
+    A key the file gives replaces the default's value; a key that holds fixed sub-keys
+    (``order_retention_years``, ``disclosure``) merges them one by one, while a mapping of
+    names (``by_country``, ``role_permissions``, ``clauses``…) or a list is replaced whole, so
+    that a file can remove an entry. Returns the policy and the sha256 digest of the file's
+    bytes, which ``privacy-audit verify`` recomputes; ``Policy.effective_digest`` says which
+    promises a run checked.
     """
-    name = str(path) if path else "default_policy.yaml"
-    raw = read_bounded(path, "policy file") if path else DEFAULT_POLICY.read_bytes()
+    bundled = DEFAULT_POLICY.read_bytes()
+    defaults = _mapping(bundled, "default_policy.yaml")
+    if path is None:
+        return _validated(defaults, "default_policy.yaml"), hashlib.sha256(bundled).hexdigest()
+    raw = read_bounded(path, "policy file")
+    overrides = _mapping(raw, str(path))
+    return _validated(_merged(defaults, overrides, Policy), str(path)), hashlib.sha256(raw).hexdigest()
+
+
+def _mapping(raw: bytes, name: str) -> dict[str, Any]:
     data = parse_yaml(raw, name)
     if not isinstance(data, dict):
         raise InputError(name, expected="a YAML mapping of policy keys")
+    return data
+
+
+def _merged(defaults: dict[str, Any], overrides: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """``defaults`` with ``overrides`` applied, key by key into nested models (see ``load_policy``)."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        nested = _model_of(model, key)
+        if nested and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value, nested)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _model_of(model: type[BaseModel], key: object) -> type[BaseModel] | None:
+    """The model a key of ``model`` holds, when it holds one (fixed sub-keys), else None."""
+    info = model.model_fields.get(key) if isinstance(key, str) else None
+    kind = info.annotation if info else None
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+def _validated(data: dict[str, Any], name: str) -> Policy:
     try:
-        policy = Policy.model_validate(data)
+        return Policy.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, file=name) from None
-    return policy, hashlib.sha256(raw).hexdigest()
+        loc = exc.errors()[0]["loc"]
+        model: type[BaseModel] | None = Policy
+        for part in loc[:-1]:  # the model whose keys an unknown key was meant to be among
+            model = _model_of(model, part) if model else None
+        raise invalid(exc, file=name, known=model.model_fields if model else ()) from None

@@ -116,7 +116,9 @@ def summary(result: AuditResult) -> dict[str, object]:
         "as_of": result.as_of.isoformat(),
         "tool_version": __version__,
         "policy_file": result.policy_file,
-        "policy_digest": result.policy_digest,
+        "policy_digest": result.policy_digest,  # the file's bytes, as `verify` recomputes them
+        "policy_effective_digest": result.policy.effective_digest,  # the promises checked
+        "policy_effective": result.policy.effective(),  # the file merged over the defaults
         "policy_text": result.text.source,
         "policy_text_digest": result.text.digest,
         "waivers_file": waivers.file if waivers else None,
@@ -151,7 +153,11 @@ def summary(result: AuditResult) -> dict[str, object]:
         ],
         "expired_waivers": [u.waiver.id for u in life.uses if u.state == "expired"],
         "stale_waivers": [u.waiver.id for u in life.uses if u.state == "stale"],
-        "previous": life.changes(digests, result.policy_digest, waivers.digest if waivers else None),
+        "previous": life.changes(
+            digests,
+            (result.policy_digest, result.policy.effective_digest),
+            waivers.digest if waivers else None,
+        ),
     }
 
 

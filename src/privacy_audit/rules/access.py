@@ -5,13 +5,7 @@ activity: its accesses are findings of both ACCESS-ROLE and ACCESS-AFTER-OFFBOAR
 """
 
 from privacy_audit.rules.registry import Severity, rule
-from privacy_audit.rules.sql import day
-
-
-def _moment(column: str) -> str:
-    """A timestamp as YYYY-MM-DD HH:MM:SS, for finding details."""
-    return f"strftime({column}, '%Y-%m-%d %H:%M:%S')"
-
+from privacy_audit.rules.sql import day, moment
 
 # Active at $as_of, bounds inclusive like every staff activity bound.
 _ACTIVE_AT_AS_OF = "s.active_from <= $as_of AND (s.active_to IS NULL OR s.active_to >= $as_of)"
@@ -48,9 +42,9 @@ rule(
         SELECT a.access_id AS record_id, NULL AS subject_id,
                CASE WHEN s.staff_id IS NULL
                     THEN printf('%s of table %s on %s by staff %s, who is not in the staff register',
-                                a.action, trim(a.table_name), {_moment("a.accessed_at")}, a.staff_id)
+                                a.action, trim(a.table_name), {moment("a.accessed_at")}, a.staff_id)
                     ELSE printf('%s of table %s on %s by staff %s, whose role %s does not permit it',
-                                a.action, trim(a.table_name), {_moment("a.accessed_at")}, a.staff_id,
+                                a.action, trim(a.table_name), {moment("a.accessed_at")}, a.staff_id,
                                 trim(s.role)) END AS detail
         FROM staff_access_log a
         LEFT JOIN staff s ON s.staff_id = a.staff_id
@@ -82,11 +76,11 @@ rule(
     sql=f"""
         SELECT a.access_id AS record_id, NULL AS subject_id,
                printf('%s of table %s on %s by staff %s %s', a.action, trim(a.table_name),
-                      {_moment("a.accessed_at")}, a.staff_id,
+                      {moment("a.accessed_at")}, a.staff_id,
                       CASE WHEN s.staff_id IS NULL THEN 'who is not in the staff register'
                            WHEN a.accessed_at < s.active_from
-                           THEN 'before their activity began on ' || {_moment("s.active_from")}
-                           ELSE 'after their activity ended on ' || {_moment("s.active_to")} END) AS detail
+                           THEN 'before their activity began on ' || {moment("s.active_from")}
+                           ELSE 'after their activity ended on ' || {moment("s.active_to")} END) AS detail
         FROM staff_access_log a
         LEFT JOIN staff s ON s.staff_id = a.staff_id
         WHERE s.staff_id IS NULL OR a.accessed_at < s.active_from OR a.accessed_at > s.active_to
@@ -114,7 +108,7 @@ rule(
     sql=f"""
         SELECT access_id AS record_id, NULL AS subject_id,
                printf('export of table %s on %s by staff %s has no justification',
-                      trim(table_name), {_moment("accessed_at")}, staff_id) AS detail
+                      trim(table_name), {moment("accessed_at")}, staff_id) AS detail
         FROM staff_access_log
         WHERE action = 'export' AND (justification IS NULL OR regexp_matches(justification, '^[\\s\\p{{Z}}]*$'))
         """,

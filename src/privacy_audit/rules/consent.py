@@ -7,18 +7,12 @@ rules and the trend report's consented funnel alike.
 """
 
 from privacy_audit.rules.registry import Severity, rule
-from privacy_audit.rules.sql import history_spans, in_force_at
-
-
-def _moment(column: str) -> str:
-    """A timestamp as YYYY-MM-DD HH:MM:SS, for finding details."""
-    return f"strftime({column}, '%Y-%m-%d %H:%M:%S')"
-
+from privacy_audit.rules.sql import history_spans, in_force_at, moment
 
 _PROMOTIONAL = "('marketing', 'survey')"
 _TRACKED = "('analytics', 'marketing', 'personalization')"
 # Tied consents of a session: a category granted only if every tied row grants it, DNT if any sets it.
-_COOKIE_CHOICES = {
+COOKIE_CHOICES = {
     "analytics": "bool_and(analytics)",
     "marketing": "bool_and(marketing)",
     "personalization": "bool_and(personalization)",
@@ -65,9 +59,9 @@ rule(
         SELECT s.send_id AS record_id, s.contact_id AS subject_id,
                CASE WHEN p.updated_at IS NULL
                     THEN printf('%s send of %s on topic %s went out with no opt-in on record, which the policy requires',
-                                s.kind, {_moment("s.sent_at")}, coalesce(s.topic, '(none)'))
+                                s.kind, {moment("s.sent_at")}, coalesce(s.topic, '(none)'))
                     ELSE printf('%s send of %s on topic %s went out while the contact was opted out of it since %s',
-                                s.kind, {_moment("s.sent_at")}, s.topic, {_moment("p.updated_at")}) END AS detail
+                                s.kind, {moment("s.sent_at")}, s.topic, {moment("p.updated_at")}) END AS detail
         FROM sends s
         LEFT JOIN prefs p
             ON p.contact_id = s.contact_id AND p.topic = s.topic
@@ -97,7 +91,7 @@ rule(
         """,
     sql=f"""
         SELECT send_id AS record_id, contact_id AS subject_id,
-               printf('%s send of %s has no unsubscribe link', kind, {_moment("sent_at")}) AS detail
+               printf('%s send of %s has no unsubscribe link', kind, {moment("sent_at")}) AS detail
         FROM email_sends
         WHERE kind IN {_PROMOTIONAL} AND NOT has_unsubscribe_link
         """,
@@ -135,7 +129,7 @@ rule(
         """,
     sql=f"""
         WITH consents AS (
-            {history_spans("cookie_consents", ("session_id",), "recorded_at", _COOKIE_CHOICES)}
+            {history_spans("cookie_consents", ("session_id",), "recorded_at", COOKIE_CHOICES)}
         ),
         judged AS (
             -- Necessary events are granted rather than filtered out before the join: with the
@@ -156,12 +150,12 @@ rule(
                AND {in_force_at("c", "recorded_at", "e.occurred_at")}
         )
         SELECT event_id AS record_id, contact_id AS subject_id,
-               printf('%s event of %s in session %s %s', tracking_category, {_moment("occurred_at")}, session_id,
+               printf('%s event of %s in session %s %s', tracking_category, {moment("occurred_at")}, session_id,
                       CASE WHEN recorded_at IS NULL THEN 'had no cookie consent in force'
                            WHEN NOT granted
-                           THEN 'ran although the consent in force, recorded ' || {_moment("recorded_at")}
+                           THEN 'ran although the consent in force, recorded ' || {moment("recorded_at")}
                                 || ', does not grant ' || tracking_category
-                           ELSE 'ran although the consent in force, recorded ' || {_moment("recorded_at")}
+                           ELSE 'ran although the consent in force, recorded ' || {moment("recorded_at")}
                                 || ', carries Do-Not-Track' END) AS detail
         FROM judged
         WHERE NOT granted OR blocked

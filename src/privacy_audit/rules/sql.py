@@ -73,3 +73,8 @@ def personal_still_set(table: str, alias: str = "") -> str:
 def day(column: str) -> str:
     """A timestamp or date as YYYY-MM-DD, for finding details."""
     return f"strftime(CAST({column} AS DATE), '%Y-%m-%d')"
+
+
+def moment(column: str) -> str:
+    """A timestamp as YYYY-MM-DD HH:MM:SS, for finding details (one format in every detail)."""
+    return f"strftime({column}, '%Y-%m-%d %H:%M:%S')"

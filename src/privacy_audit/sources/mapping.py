@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, Valida
 from sqlglot import exp
 
 from privacy_audit.contract import TABLES, Table
-from privacy_audit.errors import InputError
+from privacy_audit.errors import InputError, invalid
 from privacy_audit.safe_yaml import parse_yaml, read_bounded
 from privacy_audit.sources.files import CsvDialect
 
@@ -149,6 +149,17 @@ class Projection:
         return f'SELECT {self.select_list()} FROM "{view}"{where}'
 
 
+_EXPECTED = {
+    "extra_forbidden": "no such key (see the mapping file's format in the README)",
+    "missing": "this key (it is required)",
+}
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    """The key as the file spells it: the location without pydantic's model and validator names."""
+    return ".".join(str(p) for p in loc if not str(p)[:1].isupper() and p != "function-after")
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read and validate a mapping file; any problem is an ``InputError`` naming the key."""
     where = str(path)
@@ -159,15 +170,7 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"] if not str(p)[:1].isupper() and p != "function-after")
-        if err["type"] == "extra_forbidden":
-            expected = "no such key (see the mapping file's format in the README)"
-        elif err["type"] == "missing":
-            expected = "this key (it is required)"
-        else:
-            expected = err["msg"].removeprefix("Value error, ")
-        raise InputError(where, key=key or None, expected=expected) from None
+        raise invalid(exc, file=where, key_of=_key_of, expected=_EXPECTED, other="{msg}") from None
     _check(mapping, where)
     mapping._file = where
     mapping._sha256 = hashlib.sha256(data).hexdigest()

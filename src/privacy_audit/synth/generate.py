@@ -39,6 +39,7 @@ from privacy_audit.synth.plants.book import PlantBook
 from privacy_audit.synth.policies import PolicyVersion, policy_history
 from privacy_audit.synth.pools import build_pools
 from privacy_audit.synth.timeline import Timeline
+from privacy_audit.synth.violations import MadeViolating, make_violating
 from privacy_audit.writer import TableWriter
 
 DATA_VERSION = 1
@@ -67,6 +68,7 @@ class Settings:
     as_of: date = DEFAULT_AS_OF
     scale: str = "demo"
     layout: str = "contract"
+    violation_rate: float = 0.0
 
 
 def settings(
@@ -77,6 +79,7 @@ def settings(
     fmt: str,
     as_of: date | None,
     layout: str = "contract",
+    violation_rate: float = 0.0,
 ) -> Settings:
     """Validate the command line's choices; a ``GenerationError`` says what is wrong."""
     if scale is not None and contacts is not None:
@@ -93,6 +96,8 @@ def settings(
         raise GenerationError("--layout native: each table has its platform's own format; drop --format")
     if seed is not None and not 0 <= seed < 2**63:
         raise GenerationError("--seed: expected a non-negative integer")
+    if not 0 <= violation_rate <= 1:  # also refuses NaN
+        raise GenerationError("--violation-rate: expected a share from 0 to 1, such as 0.3")
     name = scale or ("demo" if contacts is None else "custom")
     return Settings(
         contacts=contacts or SCALES[name],
@@ -101,6 +106,7 @@ def settings(
         as_of=as_of or DEFAULT_AS_OF,
         scale=name,
         layout=layout,
+        violation_rate=violation_rate,
     )
 
 
@@ -158,10 +164,15 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
 
             counters = Counters()
             first: Anchors | None = None
+            made = MadeViolating(stage.scratch) if chosen.violation_rate else None
             for i, size in enumerate(sizes):
                 rng = np.random.default_rng(np.random.SeedSequence([chosen.seed, DATA_VERSION, 1, i]))
                 tables, sessions = chunk_tables(size, counters, catalog, pools, versions, timeline, rng)
                 first = first or anchors(tables)
+                if made is not None:
+                    rewrite = np.random.default_rng(np.random.SeedSequence([chosen.seed, DATA_VERSION, 2, i]))
+                    tables, truth = make_violating(tables, chosen.violation_rate, timeline, rewrite)
+                    made.add(truth)
                 for name, data in tables.items():
                     write(name, data)
                 counters.advance(tables, sessions)
@@ -184,7 +195,10 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 files = write_native(export, staging)
                 shutil.rmtree(export)
             bar.step("truth")
-            _write_csv(staging / "truth.csv", ("rule_id", "record_id"), sorted(book.truth))
+            if made is None:
+                _write_csv(staging / "truth.csv", ("rule_id", "record_id"), sorted(book.truth))
+            else:
+                made.write_truth(staging / "truth.csv", book.truth)
             _write_csv(staging / "near_misses.csv", ("rule_id", "record_id", "why"), sorted(book.near))
             manifest = {
                 "generator": "privacy-audit generate",
@@ -200,6 +214,11 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                 "made_with": made_with(),
                 "planted_violations": len(book.truth),
                 "near_misses": len(book.near),
+                **(
+                    {"violation_rate": chosen.violation_rate, "made_violating": made.counts}
+                    if made is not None
+                    else {}
+                ),
             }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             bar.step("done")

@@ -30,6 +30,7 @@ from privacy_audit.export import open_export
 from privacy_audit.outputs.folder import overlaps, write_atomically
 from privacy_audit.policy import load_policy
 from privacy_audit.reporting.common.leaks import LeakScanner
+from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.reporting.trends.aggregates import BREAKDOWNS, LINKED_TOTALS, aggregate
 from privacy_audit.reporting.trends.disclosure import Disclosed, DisclosureRules, Layout, protect
 from privacy_audit.reporting.trends.verifier import VerificationError, verify
@@ -53,6 +54,7 @@ class TrendParameters(BaseModel):
     k: Annotated[int, Field(ge=2, strict=True)] = 10
     out_dir: Path
     policy: FilePath | None = None
+    policy_text: FilePath | None = None  # recorded with its digest; the report cites no section
 
     @field_validator("period_start", "period_end", mode="before")
     @classmethod
@@ -64,12 +66,12 @@ class TrendParameters(BaseModel):
                 raise ValueError("expected a date YYYY-MM-DD") from None
         return value
 
-    @field_validator("policy", mode="before")
+    @field_validator("policy", "policy_text", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("export_dir", "out_dir", "policy")
+    @field_validator("export_dir", "out_dir", "policy", "policy_text")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -116,6 +118,8 @@ class TrendPublication:
     rules: DisclosureRules
     disclosed: Disclosed
     policy_digest: str
+    policy_effective_digest: str
+    text: PolicyText
     input_digests: dict[str, str]
 
     @property
@@ -130,6 +134,7 @@ class TrendPublication:
 def build_publication(params: TrendParameters) -> TrendPublication:
     """Aggregate, apply disclosure control, verify independently and scan for identifiers."""
     policy, digest = load_policy(params.policy)
+    text = load_policy_text(params.policy_text)
     engine = make_engine("duckdb")
     try:
         export = open_export(params.export_dir, engine)
@@ -145,7 +150,9 @@ def build_publication(params: TrendParameters) -> TrendPublication:
             raise PublicationError("identifier scan of trends.parquet failed: " + "; ".join(leaks))
     finally:
         engine.close()
-    return TrendPublication(params, rules, disclosed, digest, dict(sorted(export.digests.items())))
+    return TrendPublication(
+        params, rules, disclosed, digest, policy.effective_digest, text, dict(sorted(export.digests.items()))
+    )
 
 
 def write_publication(publication: TrendPublication, out_dir: Path) -> Path:

@@ -37,7 +37,13 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def prepare(
-    export_dir: str, period_start: str, period_end: str, k: int = 10, out_dir: str = "", policy: str = ""
+    export_dir: str,
+    period_start: str,
+    period_end: str,
+    k: int = 10,
+    out_dir: str = "",
+    policy: str = "",
+    policy_text: str = "",
 ) -> TrendPublication:
     """Validate the parameters, then build, verify, scan and write the publication."""
     params = parameters(
@@ -47,6 +53,7 @@ def prepare(
         k=k,
         out_dir=out_dir,
         policy=policy,
+        policy_text=policy_text,
     )
     return publish_trends(params)
 
@@ -458,6 +465,9 @@ def manifest(pub: TrendPublication) -> Section:
         ("protection (± of a hidden cell's value)", f"{r.protection_pct:g}%"),
         ("policy file", p.policy.name if p.policy else "default_policy.yaml"),
         ("policy digest (sha256)", pub.policy_digest),
+        ("effective policy digest (sha256, defaults and file merged)", pub.policy_effective_digest),
+        ("policy text", p.policy_text.name if p.policy_text else pub.text.source),
+        ("policy text digest (sha256)", pub.text.digest),
         ("tool version", f"privacy-audit {__version__}"),
     ]
     return Section().add(
