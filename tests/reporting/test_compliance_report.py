@@ -70,6 +70,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "summary.json",
         MARKER,
         "attestation.json",  # scanned for personal values with every other artifact
+        "evidence",  # a CSV per failing rule, scanned too
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
