@@ -69,3 +69,12 @@ def fresh_db(native_db: NativeDatabase) -> Iterator[NativeDatabase]:
     admin(native_db.server, f"CREATE DATABASE {name} TEMPLATE demo")
     yield NativeDatabase(native_db.server, name, native_db.mapping)
     admin(native_db.server, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist's ``--dist loadgroup``, a module's tests stay on one worker (its module
+    fixtures — a rendered report, a Spark session, a generated export — are built once), except
+    the rule cases: hundreds of independent tiny audits, spread over every worker."""
+    for item in items:
+        if item.path.name != "test_rule_cases.py":
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

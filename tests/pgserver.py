@@ -58,30 +58,53 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server() -> Iterator[Server]:
-    """Start a new cluster, yield it, then stop it and delete its files."""
+def running_server(root: Path | None = None, *, keep: bool = False) -> Iterator[Server]:
+    """Start a cluster, yield it, then stop it and (unless ``keep``) delete its files.
+
+    With ``root``, the cluster lives there: one that an earlier ``keep`` run left is started
+    again with its password and data (so a benchmark loads a big export once), else a new one
+    is made there.
+    """
     binaries = bin_dir()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL server binaries (apt-get install postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="privacy-audit-pg-"))
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="privacy-audit-pg-"))
+    root.mkdir(parents=True, exist_ok=True)
+    data = root / "data"
+    reused = (data / "PG_VERSION").exists()
     run_as: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam(UNPRIVILEGED)
         os.chown(root, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", UNPRIVILEGED, "--"]
-    password = secrets.token_urlsafe(16)
-    data = root / "data"
-    (root / "pw").write_text(password)
-    if run_as:
-        os.chown(root / "pw", user.pw_uid, user.pw_gid)
+    if reused:
+        password = (root / "pw").read_text()
+    else:
+        password = secrets.token_urlsafe(16)
+        (root / "pw").write_text(password)
+        if run_as:
+            os.chown(root / "pw", user.pw_uid, user.pw_gid)
     port = _free_port()
     auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={root / 'pw'}"]
     quiet = {"check": True, "capture_output": True}
     try:
-        subprocess.run(
-            [*run_as, binaries / "initdb", "-D", data, "-U", "postgres", "-E", "UTF8", "--no-sync", *auth],
-            **quiet,
-        )
+        if not reused:
+            subprocess.run(
+                [
+                    *run_as,
+                    binaries / "initdb",
+                    "-D",
+                    data,
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    *auth,
+                ],
+                **quiet,
+            )
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
         subprocess.run(
             [*run_as, binaries / "pg_ctl", "-D", data, "-l", root / "log", "-o", options, "-w", "start"],
@@ -90,11 +113,12 @@ def running_server() -> Iterator[Server]:
         try:
             yield Server(port, password)
         finally:
-            subprocess.run(
-                [*run_as, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], **quiet
-            )
+            # A kept cluster is stopped cleanly, so that its next start needs no recovery.
+            mode = "fast" if keep else "immediate"
+            subprocess.run([*run_as, binaries / "pg_ctl", "-D", data, "-m", mode, "-w", "stop"], **quiet)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 # The platform's own names for three tables; every other table keeps its contract name in
@@ -141,9 +165,12 @@ def _native(table: str, batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(columns)
 
 
-def load_native(url: str, export: Path) -> str:
+def load_native(url: str, export: Path, *, unlogged: bool = False) -> str:
     """Load a contract-shaped Parquet export into the database at ``url`` under the platform's
-    names (plus one test order the mapping's filter removes); returns the mapping's YAML."""
+    names (plus one test order the mapping's filter removes); returns the mapping's YAML.
+
+    ``unlogged`` tables skip the write-ahead log (the benchmark's big loads).
+    """
     with adbc.connect(url) as connection, connection.cursor() as cursor:
         for schema_name in ("app", "crm", "shop"):
             cursor.execute(f"CREATE SCHEMA {schema_name}")
@@ -156,7 +183,13 @@ def load_native(url: str, export: Path) -> str:
             if head is None:
                 continue
             reader = pa.RecordBatchReader.from_batches(head.schema, itertools.chain([head], batches))
-            cursor.adbc_ingest(name, reader, mode="create", db_schema_name=schema_name)
+            if unlogged:  # created empty, made UNLOGGED, then filled
+                empty = pa.RecordBatchReader.from_batches(head.schema, [])
+                cursor.adbc_ingest(name, empty, mode="create", db_schema_name=schema_name)
+                cursor.execute(f"ALTER TABLE {schema_name}.{name} SET UNLOGGED")
+            cursor.adbc_ingest(
+                name, reader, mode="append" if unlogged else "create", db_schema_name=schema_name
+            )
         cursor.execute("INSERT INTO shop.sales_order SELECT * FROM shop.sales_order LIMIT 1")
         cursor.execute(
             "UPDATE shop.sales_order SET store_id = 'test', entity_id = 'TEST-1'"

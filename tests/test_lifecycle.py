@@ -258,6 +258,21 @@ def test_previous_run_gives_change_first_seen_and_resolved(tmp_path: Path) -> No
     assert summary(tmp_path / "mar")["previous"]["export_changed"] is False
 
 
+def test_the_policy_changed_when_its_promises_did_not_its_file(export: Path, tmp_path: Path) -> None:
+    """A partial file holding a default value is the bundled policy: same promises, no change."""
+    assert audit(export, tmp_path / "jan")[0] == 0
+    same = tmp_path / "same.yaml"
+    same.write_text("deletion_grace_days: 30\n", encoding="utf-8")
+    assert audit(export, tmp_path / "feb", "--policy", str(same), "--previous", str(tmp_path / "jan"))[0] == 0
+    assert summary(tmp_path / "feb")["previous"]["policy_changed"] is False
+    other = tmp_path / "other.yaml"
+    other.write_text("deletion_grace_days: 29\n", encoding="utf-8")
+    assert (
+        audit(export, tmp_path / "mar", "--policy", str(other), "--previous", str(tmp_path / "feb"))[0] == 0
+    )
+    assert summary(tmp_path / "mar")["previous"]["policy_changed"] is True
+
+
 def test_a_rule_that_did_not_run_resolves_nothing(export: Path, tmp_path: Path) -> None:
     assert audit(export, tmp_path / "jan")[0] == 0
     result = runner.invoke(app, ["audit", str(export), "--as-of", AS_OF, "--out", str(tmp_path / "feb"),
@@ -455,7 +470,7 @@ def bag(listed: list[Waiver]) -> Waivers:
 
 
 def previous_of(table: pa.Table, as_of: date) -> PreviousRun:
-    return PreviousRun("prev", as_of, {}, "p", None, table)
+    return PreviousRun("prev", as_of, {}, "p", None, None, table)
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

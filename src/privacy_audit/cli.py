@@ -590,8 +590,7 @@ def report_compliance(
     from privacy_audit.lifecycle import exit_status
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.folder import check_target
-    from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
-    from privacy_audit.reporting.compliance.policy_text import load_policy_text
+    from privacy_audit.reporting.compliance.quoted import leak_scanner
     from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
@@ -610,10 +609,8 @@ def report_compliance(
         check_earlier_runs(params)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
-        load_policy_text(params.policy_text)  # so is an unusable policy text
-        # Evidence is identifiers by design: the scan looks for personal values only. Opening
-        # the export here also rejects an unusable one before any kernel starts.
-        scanner = LeakScanner.from_export(params.export_dir, kinds=PERSONAL_KINDS)
+        # So are an unusable policy, policy text or export: the scanner reads all three.
+        scanner = leak_scanner(params.export_dir, params.policy, params.policy_text)
         html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
     print_line(out, f"compliance report written to {html}")
     published = json.loads((html.parent / "summary.json").read_text(encoding="utf-8"))

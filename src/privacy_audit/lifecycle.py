@@ -190,6 +190,7 @@ class PreviousRun:
     as_of: date
     input_digests: dict[str, str]
     policy_digest: str
+    policy_effective_digest: str | None  # None for runs from before partial policy files
     waivers_digest: str | None
     findings: pa.Table  # FINDINGS_SCHEMA; first_seen filled for runs that predate it
 
@@ -197,6 +198,7 @@ class PreviousRun:
 class _PriorSummary(BaseModel):
     as_of: date
     policy_digest: str
+    policy_effective_digest: str | None = None
     input_digests: dict[str, str]
     waivers_digest: str | None = None
 
@@ -229,6 +231,7 @@ def load_previous(directory: Path, as_of: date) -> PreviousRun:
         prior.as_of,
         prior.input_digests,
         prior.policy_digest,
+        prior.policy_effective_digest,
         prior.waivers_digest,
         _with_lifecycle(table, prior.as_of),
     )
@@ -283,12 +286,15 @@ class Lifecycle:
         return self.counts.get(rule_id, RuleCounts())
 
     def changes(
-        self, input_digests: dict[str, str], policy_digest: str, waivers_digest: str | None
+        self, input_digests: dict[str, str], policy: tuple[str, str], waivers_digest: str | None
     ) -> dict[str, object] | None:
         """What changed since the previous run, by digest (None without a previous run).
 
         "Nothing in the data changed; 12 records aged past a limit" is a different story from
         "the export changed": new findings on an unchanged export and policy are records that aged.
+        ``policy`` is (file digest, effective digest): the policy changed when the promises checked
+        did, so a partial file and a full file of the same values are the same policy; a previous
+        run from before effective digests is compared by its file.
         """
         prior = self.previous
         if prior is None:
@@ -303,7 +309,9 @@ class Lifecycle:
             "files_changed": changed,
             "files_added": added,
             "files_removed": removed,
-            "policy_changed": policy_digest != prior.policy_digest,
+            "policy_changed": policy[1] != prior.policy_effective_digest
+            if prior.policy_effective_digest
+            else policy[0] != prior.policy_digest,
             "waivers_changed": waivers_digest != prior.waivers_digest,
         }
 

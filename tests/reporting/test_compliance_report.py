@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pyarrow.parquet as pq
 import pytest
+from chromium import LAYOUT, open_page
 from compliance_exports import FREE_TEXT, IMG, SCRIPT, ensure_kernel, hostile_export
 from PIL import Image
 from typer.testing import CliRunner
@@ -69,6 +70,7 @@ def test_publishes_html_notebook_findings_and_summary(report: Path) -> None:
         "summary.json",
         MARKER,
         "attestation.json",  # scanned for personal values with every other artifact
+        "evidence",  # a CSV per failing rule, scanned too
     }
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
@@ -94,7 +96,7 @@ def test_html_holds_the_verdict_each_failing_rule_with_its_clause_and_the_manife
         assert f'<h3 id="{anchor(rule["rule_id"])}">{rule["rule_id"]} ' in page
         for number in rule["clause"].split(", "):
             clause = text.get(number)
-            assert f"§{number} {html.escape(clause.title)}" in page
+            assert f'§{number} <span class="pa-quoted">{html.escape(clause.title)}</span>' in page
             assert html.escape(clause.paragraphs[0]) in page
     assert "Run manifest" in page and summary["policy_digest"] in page
     assert all(digest in page for digest in summary["input_digests"].values())
@@ -209,3 +211,31 @@ def test_chromium_renders_the_report_offline_without_console_errors(report: Path
     assert len(colours) > 500  # text, badges and charts, not a blank page
     answered_blue = (0x5C, 0x8F, 0xC7)  # only the charts paint this colour
     assert any(sum(abs(a - b) for a, b in zip(c, answered_blue, strict=True)) < 12 for _, c in colours)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_readable_at_400_px_no_sideways_page_and_no_table_cut_off(report: Path) -> None:
+    for width in (400, 1280):
+        with open_page(report / "compliance.html", width) as tab:
+            layout = tab.evaluate(LAYOUT)
+        assert layout["width"] == width and layout["scrollWidth"] <= width
+        assert len(layout["tables"]) > 10
+        assert set(layout["tables"]) <= {"visible", "scrolls in its box"}, layout["tables"]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_400_px_measure_is_not_vacuous(tmp_path: Path) -> None:
+    wide = "<tr>" + "<td>averyveryverylongwordindeed</td>" * 8 + "</tr>"
+    page = tmp_path / "wide.html"
+    page.write_text(
+        f"<div style='overflow:hidden'><table>{wide}</table></div>"  # clipped: cut off
+        f"<div style='overflow-x:auto'><table>{wide}</table><p>more</p></div>"  # a box, not its own
+        f"<div style='overflow-x:auto'><table>{wide}</table></div>"  # its own scrolling box
+        "<div style='width:900px'>a page-wide line</div>"
+    )
+    with open_page(page, 400) as tab:
+        layout = tab.evaluate(LAYOUT)
+    assert layout["scrollWidth"] > 400
+    assert [t.split(":")[0] for t in layout["tables"]] == ["cut off", "cut off", "scrolls in its box"]

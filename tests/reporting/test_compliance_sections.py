@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import html
 import io
@@ -132,8 +133,24 @@ def test_prepare_writes_findings_summary_and_attestation(run: ComplianceRun, roo
         "resolved.parquet",
         "summary.json",
         "attestation.json",
+        "evidence",  # a CSV per failing rule
     }
     assert json.loads((out / "summary.json").read_text())["as_of"] == AS_OF
+
+
+def test_prepare_writes_every_finding_of_each_failing_rule_as_csv(run: ComplianceRun, root: Path) -> None:
+    evidence = root / "out" / "evidence"
+    failing = {r.rule.id for r in run.result.results if run.result.lifecycle.counts_of(r.rule.id).open}
+    assert failing and {p.name for p in evidence.iterdir()} == {f"{rule}.csv" for rule in failing}
+    findings = run.result.findings().to_pylist()
+    for rule in failing:
+        with (evidence / f"{rule}.csv").open(encoding="utf-8", newline="") as file:
+            rows = list(csv.DictReader(file))
+        assert list(rows[0]) == ["table_name", "record_id", "subject_id", "status", "waiver_id", "detail"]
+        assert sorted(r["record_id"] for r in rows) == sorted(
+            f["record_id"] for f in findings if f["rule_id"] == rule
+        )
+        assert all(r["detail"] for r in rows)  # why each record violates
 
 
 def test_verdict_counts_rules_and_findings(run: ComplianceRun) -> None:
@@ -163,12 +180,13 @@ def test_failing_rules_quote_the_policy_and_show_identifiers_only(run: Complianc
     text = compliance.failing_rules(run, sample=1).html
     failing = [r for r in run.result.results if r.status == "fail"]
     assert text.count('class="pa-rule"') == len(failing)
-    assert "§6.1 Retention Period" in text
+    assert '§6.1 <span class="pa-quoted">Retention Period</span>' in text  # a quote the scan verifies
     assert html.escape(run.text.get("6.1").paragraphs[0]) in text
     assert "<code>accounts.country</code>" in text  # the rule's meaning, from the registry
     assert "the first 1 of 2" in text  # RIGHTS-LATE (R-late, R-open), bounded to one
     orders = next(r for r in failing if r.rule.id == "RET-ORDER-OVERDUE")
-    assert orders.findings.column("detail")[0].as_py() not in text  # no detail sentence
+    assert html.escape(orders.findings.column("detail")[0].as_py()) in text  # why it violates
+    assert '<a href="evidence/RET-ORDER-OVERDUE.csv">' in text
 
 
 def test_failing_rules_name_a_clause_missing_from_the_policy_text(run: ComplianceRun, tmp_path: Path) -> None:
@@ -376,3 +394,8 @@ def test_every_rule_declares_a_promise_found_in_the_bundled_text() -> None:
     for rule_id, (number, phrase) in PROMISES.items():
         assert number in REGISTRY[rule_id].clauses, rule_id
         assert quote(text.get(number), phrase), rule_id
+
+
+def test_age_charts_say_how_many_records_are_past_their_limit(run: ComplianceRun) -> None:
+    (chart,) = compliance.retention_ages(run).charts
+    assert "Orders · 1 past its limit" in chart.alt  # O-old: GB keeps orders 6 years

@@ -13,7 +13,8 @@ import pytest
 
 from handmade import make_export
 from privacy_audit.reporting.common.charts import Panel, stacked_panels
-from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
+from privacy_audit.reporting.common.html import QUOTE_CLASS
+from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, KnownTexts, LeakScanner
 
 COMPANY = "Maison Lumiere Joaillerie SARL"
 CSS_WORD = "Parent"  # a company name, and a word of the template's CSS
@@ -124,3 +125,61 @@ def test_personal_kinds_let_evidence_ids_pass(tmp_path: Path) -> None:
     assert personal.scan_html("<td>C10</td><td>Ada Lovelace</td>") == [
         "text holds full name values of contacts.full_name at line 1"
     ]
+
+
+POLICY = "10.1 Children\nWe ask that a parent or guardian consent for any partner under the age of 18."
+
+
+@pytest.fixture(scope="module")
+def quoting(tmp_path_factory: pytest.TempPathFactory) -> LeakScanner:
+    export = make_export(
+        tmp_path_factory.mktemp("quotes") / "export",
+        {
+            "accounts": [
+                {"account_id": "A1", "company_name": CSS_WORD},
+                {"account_id": "A2", "company_name": COMPANY},
+            ]
+        },
+    )
+    return LeakScanner.from_export(export, kinds=PERSONAL_KINDS, known=[POLICY, "Our Joaillerie SARL range"])
+
+
+def _quote(words: str, element: str = "span") -> str:
+    return f'<{element} class="{QUOTE_CLASS}">{words}</{element}>'
+
+
+def test_a_verified_quote_of_a_known_text_is_not_data(quoting: LeakScanner) -> None:
+    bullet = "We ask that a parent or guardian consent for any partner under the age of 18."
+    assert quoting.scan_html(_page(f"<blockquote>§10.1: {_quote(bullet, 'p')}</blockquote>")) == []
+    assert quoting.scan_html(_page(f"<td>§10.1 {_quote('a parent or guardian')}</td>")) == []
+    notebook = _notebook([{"output_type": "display_data", "data": {"text/html": _quote(bullet)}}])
+    assert quoting.scan_notebook(notebook) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<table><tr><td>{CSS_WORD}</td></tr></table>",  # the name as a cell, not as a quote
+        _quote(f"a {CSS_WORD} company"),  # marked, but no run of the known text: the mark exempts nothing
+        f"<p>Maison Lumiere {_quote('Joaillerie SARL')}</p>",  # a name reaching into a verified quote
+        f"<p>{_quote('a parent or')}<span> guardian</span> {CSS_WORD}</p>",  # after a quote
+        f"<p class='{QUOTE_CLASS}'>a parent <img alt='{CSS_WORD}' src='x.png'> or guardian</p>",  # alt text
+    ],
+    ids=["table cell", "unverified mark", "reaching in", "after the quote", "alt inside"],
+)
+def test_a_company_name_outside_a_verified_quote_is_a_leak(quoting: LeakScanner, body: str) -> None:
+    assert quoting.scan_html(_page(body)) == [f"{HIT} at line 5"]
+
+
+def test_a_quote_is_the_known_texts_own_words() -> None:
+    known = KnownTexts([POLICY])
+    assert known.quotes("a parent or guardian") and known.quotes(" a  parent\nor guardian ")
+    assert known.quotes("10.1 Children")
+    assert not known.quotes("arent or guardian")  # from mid-word
+    assert not known.quotes("a Parent or guardian")  # character for character
+    assert not known.quotes("") and not KnownTexts([]).quotes("a parent")
+
+
+def test_a_scanner_without_known_texts_reads_a_marked_quote_as_data(quoting: LeakScanner) -> None:
+    plain = LeakScanner.from_engine(quoting._engine, kinds=PERSONAL_KINDS)
+    assert plain.scan_html(_page(_quote("a parent or guardian"))) == [f"{HIT} at line 5"]

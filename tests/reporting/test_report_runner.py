@@ -122,9 +122,12 @@ class _Scanner:
 def test_a_leak_aborts_the_publication(tmp_path: Path) -> None:
     nb = _notebook(
         tmp_path / "nb.ipynb",
-        "from pathlib import Path\nPath(out_dir, 'x.json').write_text('jane@example.com')",
+        "from pathlib import Path\n(Path(out_dir) / 'evidence').mkdir()\n"
+        "Path(out_dir, 'evidence', 'x.csv').write_text('jane@example.com')",
     )
-    with pytest.raises(ReportError, match=r"personal data would be published.*x\.json: a contact's email"):
+    with pytest.raises(
+        ReportError, match=r"personal data would be published.*evidence/x\.csv: a contact's email"
+    ):
         render_report(nb, {}, tmp_path / "out", "nb.html", scanner=_Scanner())
     assert not (tmp_path / "out").exists()
 

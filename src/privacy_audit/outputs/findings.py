@@ -153,7 +153,11 @@ def summary(result: AuditResult) -> dict[str, object]:
         ],
         "expired_waivers": [u.waiver.id for u in life.uses if u.state == "expired"],
         "stale_waivers": [u.waiver.id for u in life.uses if u.state == "stale"],
-        "previous": life.changes(digests, result.policy_digest, waivers.digest if waivers else None),
+        "previous": life.changes(
+            digests,
+            (result.policy_digest, result.policy.effective_digest),
+            waivers.digest if waivers else None,
+        ),
     }
 
 

@@ -19,6 +19,8 @@ from matplotlib.ticker import MaxNLocator
 
 from privacy_audit.reporting.common.html import Chart
 
+# A flagged bar lower than this share of the axis (a few pixels) is labelled with its count.
+VISIBLE_SHARE = 0.03
 SEVERITY_COLOURS = {"critical": "#7f0000", "high": "#c62828", "medium": "#ffb74d", "low": "#90a4ae"}
 
 
@@ -33,6 +35,18 @@ class Panel:
     categories: Sequence[tuple[str, str]]  # (category, colour), bottom to top
     limits: Sequence[tuple[float, str]] = ()  # (x, label) drawn as dashed lines
     note: str = ""
+    # Categories that must never vanish beside large ones (records past their limit): the
+    # title gives their totals, and a bar of theirs too low to see is labelled with its count.
+    flagged: Sequence[str] = ()
+
+    def totals(self) -> dict[str, int]:
+        """Flagged category -> its records (those with any), in the panel's category order."""
+        n = self.counts.groupby("category")["n"].sum() if not self.counts.empty else {}
+        return {c: int(n[c]) for c, _ in self.categories if c in self.flagged and c in n and n[c]}
+
+    def headline(self) -> str:
+        """The title with the flagged totals: "Orders · 6 past its limit"."""
+        return " · ".join([self.title, *(f"{n:,} {c}" for c, n in self.totals().items())])
 
 
 def _png(fig: Figure) -> bytes:
@@ -45,7 +59,7 @@ def _png(fig: Figure) -> bytes:
 
 
 def _draw(ax: Axes, panel: Panel) -> None:
-    ax.set_title(panel.title, loc="left", fontsize=11)
+    ax.set_title(panel.headline(), loc="left", fontsize=11)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel("records")
     if panel.counts.empty:
@@ -56,6 +70,7 @@ def _draw(ax: Axes, panel: Panel) -> None:
             index="x", columns="category", values="n", aggfunc="sum", fill_value=0
         )
         bottom = pd.Series(0, index=wide.index)
+        flagged = []
         for category, colour in panel.categories:
             if category in wide:
                 values = wide[category]
@@ -63,9 +78,21 @@ def _draw(ax: Axes, panel: Panel) -> None:
                     wide.index, values, panel.width, bottom=bottom, align="edge", color=colour, label=category
                 )
                 bottom = bottom + values
+                if category in panel.flagged:
+                    flagged.append((values, colour))
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False, ncols=4)
-        ax.set_ylim(0, float(bottom.max()) * 1.08)  # headroom above the tallest bar
+        top = float(bottom.max())
+        low = [
+            (x, n, colour)
+            for values, colour in flagged
+            for x, n in values.items()
+            if 0 < n < top * VISIBLE_SHARE
+        ]
+        ax.set_ylim(0, top * (1.25 if low else 1.08))  # headroom above the tallest bar (and labels)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        for x, n, colour in low:
+            ax.annotate(f"{n:,}", (x + panel.width / 2, bottom[x]), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", rotation=90, fontsize=7, fontweight="bold", color=colour)  # fmt: skip
     for x, label in panel.limits:
         ax.axvline(x, color="#263238", linestyle="--", linewidth=1.2)
         ax.annotate(label, (x, 1), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points",
@@ -76,12 +103,18 @@ def _draw(ax: Axes, panel: Panel) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def stacked_panels(panels: Sequence[Panel], alt: str) -> Chart:
-    """One figure with a panel per row (a table each, say), as a PNG chart."""
+def panels_figure(panels: Sequence[Panel]) -> Figure:
+    """One figure with a panel per row (a table each, say)."""
     fig = Figure(figsize=(9, 3.2 * len(panels)), layout="constrained")
     for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
         _draw(ax, panel)
-    return Chart(_png(fig), alt)
+    return fig
+
+
+def stacked_panels(panels: Sequence[Panel], alt: str) -> Chart:
+    """``panels_figure`` as a PNG chart; the alt text ends with every panel's flagged totals."""
+    said = [p.headline() for p in panels if p.totals()]
+    return Chart(_png(panels_figure(panels)), alt + (f" {'; '.join(said)}." if said else ""))
 
 
 def severity_over_time(runs: Sequence[tuple[str, dict[str, int]]], alt: str) -> Chart:

@@ -14,7 +14,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from privacy_audit.outputs.findings import SEVERITIES
+
+QUOTE_CLASS = "pa-quoted"
+"""Marks an element whose whole text quotes a known text word for word (the policy text, a rule
+description): the leak scan checks the words against that text and only then reads them as ours."""
 
 # Styling for the classes below; the runner puts it in the report's <head> (inline attributes
 # would be stripped by the sanitizer, which allows no style attribute).
@@ -39,6 +45,7 @@ CSS = """
 .pa-sev-low { color: #000; background: #cfd8dc; padding: 0 .4rem; border-radius: 3px; }
 .jp-RenderedHTMLCommon .pa-section table tr.pa-expiring td { background: #fff3e0; }
 .pa-scroll { overflow-x: auto; max-width: 100%; }
+@media (max-width: 600px) { .pa-scroll td:not(.pa-num), .pa-scroll th:not(.pa-num) { min-width: 7rem; } }
 .pa-section img { max-width: 100%; height: auto; }
 .pa-toc { columns: 2; }
 @media (max-width: 480px) { .pa-toc { columns: 1; } .pa-verdict { font-size: 1.2rem; } }
@@ -48,8 +55,17 @@ CSS = """
 
 
 def esc(value: object) -> str:
-    """Text as HTML: every ``<``, ``>``, ``&`` and quote escaped; None as an empty string."""
+    """Text as HTML: every ``<``, ``>``, ``&`` and quote escaped; None as an empty string.
+
+    A ``Markup`` value (built by this module's ``quoted``, say) is HTML already: kept as it is."""
+    if isinstance(value, Markup):
+        return str(value)
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+def quoted(text: str) -> Markup:
+    """``text``, escaped, as a span the leak scan checks against the texts the report quotes."""
+    return Markup(tag("span", esc(text), QUOTE_CLASS))
 
 
 def tag(name: str, content: str, cls: str | None = None) -> str:
@@ -70,7 +86,8 @@ def table(
     text_class: str | None = None,
     row_classes: Sequence[str | None] = (),
 ) -> str:
-    """A table of escaped cells; ``numeric`` columns align right, others get ``text_class``.
+    """A table of escaped cells, in its ``scroll_box``; ``numeric`` columns align right, others
+    get ``text_class``.
 
     ``row_classes`` gives row i the class ``row_classes[i]`` (a highlight), when there is one.
     """
@@ -87,7 +104,13 @@ def table(
         )
         for n, row in enumerate(rows)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return scroll_box(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def scroll_box(table_html: str) -> str:
+    """A table in its own box that scrolls sideways when the table is wider than the screen:
+    the page itself never scrolls sideways, and no column is cut off."""
+    return tag("div", table_html, "pa-scroll")
 
 
 def tiles(items: Sequence[tuple[str, object]]) -> str:

@@ -13,6 +13,7 @@ event handler, no link leaving the page. ``check_self_contained`` then re-reads 
 from __future__ import annotations
 
 import copy
+import re
 from html.parser import HTMLParser
 
 import nbformat
@@ -40,6 +41,9 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 </div>
 {%- endblock data_png -%}
 """
+# A link to a CSV published in a subfolder beside the report (evidence/RULE-ID.csv): no scheme,
+# no host, no way up; anything else a link may point to is an anchor of the page itself.
+LOCAL_FILE = re.compile(r"[a-z]+/[A-Za-z0-9-]+\.csv")
 ALLOWED_TAGS = sorted(
     {"a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3", "h4", "hr"}
     | {"i", "li", "ol", "p", "pre", "small", "span", "strong", "sub", "sup", "table", "tbody", "td"}
@@ -48,12 +52,17 @@ ALLOWED_TAGS = sorted(
 
 
 def allowed_attribute(tag: str, name: str, value: str) -> bool:
-    """Bleach's attribute filter: classes and titles, table spans, links within the page only."""
+    """Bleach's attribute filter: classes and titles, table spans, links within the page or to a
+    CSV published beside it."""
     if name in ("class", "title", "id"):  # ids: the anchors of the report's table of contents
         return True
     if tag in ("td", "th") and name in ("colspan", "rowspan"):
         return True
-    return tag == "a" and name == "href" and value.startswith("#")
+    return tag == "a" and name == "href" and _in_report(value)
+
+
+def _in_report(href: str) -> bool:
+    return href.startswith("#") or LOCAL_FILE.fullmatch(href) is not None
 
 
 # Output kinds kept in the HTML: text/html is sanitized, the others are escaped or inert.
@@ -155,7 +164,7 @@ class _Inspector(HTMLParser):
 def _local(tag: str, name: str, value: str) -> bool:
     if name == "src":
         return tag == "img" and value.startswith("data:image/png;base64,")
-    return name == "href" and value.startswith("#")
+    return name == "href" and _in_report(value)
 
 
 def check_self_contained(html: str) -> list[str]:

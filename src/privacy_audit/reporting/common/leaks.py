@@ -26,6 +26,13 @@ Which values count:
 - any value that is also catalog vocabulary (a product's name, sku, category or collection,
   which the trend report publishes on purpose) never counts.
 
+Texts a report quotes on purpose — the policy text in force, the catalogue's rule descriptions
+— are words the company or the project wrote, like the template's: ``parent`` of a policy
+bullet or ``action`` of a rule description is no company's name there. An element of class
+``QUOTE_CLASS`` is exempt when its whole text is, word for word, a run of one of the
+``KnownTexts`` the scanner was given; the class alone exempts nothing (an element whose text is
+not such a run is scanned like any other), and a phrase reaching past the quote still counts.
+
 Descriptions say what kind of value leaked and where, never the value.
 """
 
@@ -40,6 +47,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,6 +59,7 @@ from PIL import Image
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.export import open_export
+from privacy_audit.reporting.common.html import QUOTE_CLASS
 
 # kind -> the (table, column) pairs holding it; the first names the kind in descriptions.
 IDENTIFIER_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -85,6 +94,8 @@ SPOKEN_ATTRIBUTES = frozenset(
     | {"label", "summary", "href", "download", "datetime", "abbr"}
 )
 _CELLS = frozenset({"td", "th", "caption", "li", "dt", "dd", "summary", "figcaption"})
+# Read whole too (a name split by inline markup), but not where identifiers stand alone.
+_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
 _SILENT = frozenset({"style", "script", "template"})
 _IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 
@@ -102,6 +113,8 @@ PATTERNS = {
 }
 _BLOB = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s\\n]+|[A-Za-z0-9+/=]{200,}")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_SPACES = re.compile(r"\s+")
 _JSON_ESCAPE = re.compile(r"\\[nrt]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NORMALIZE_SQL = "trim(regexp_replace(lower(CAST({c} AS VARCHAR)), '[^a-z0-9]+', ' ', 'g'))"
@@ -117,16 +130,64 @@ _ID_CELL_KEEP = f"(regexp_matches(n, '[a-z]') OR {_CHARS_SQL} >= {MIN_DIGITS})"
 
 
 class Said(NamedTuple):
-    """One thing an artifact says: where (a line, row or cell number), its text, and whether
-    it is a whole cell (table cell, attribute value, JSON string) where identifiers stand."""
+    """One thing an artifact says: where (a line, row or cell number), its text, whether it is
+    a whole cell (table cell, attribute value, JSON string) where identifiers stand, and the
+    (start, end) character spans of ``text`` that are verified quotes of a known text."""
 
     at: int
     text: str
     cell: bool
+    quoted: tuple[tuple[int, int], ...] = ()
+
+    def words(self) -> list[tuple[str, bool]]:
+        """The normalized words of ``text``, each with whether it lies wholly inside a quote."""
+        if not self.quoted:
+            return [(w, False) for w in _normalize(self.text).split()]
+        lowered, inside = [], []
+        cuts = sorted({0, len(self.text), *(i for span in self.quoted for i in span)})
+        for start, end in pairwise(cuts):
+            part = self.text[start:end].lower()  # lowered by part: a part's length may change
+            lowered.append(part)
+            inside.extend([any(a <= start and end <= b for a, b in self.quoted)] * len(part))
+        text = "".join(lowered)
+        return [(m.group(), all(inside[m.start() : m.end()])) for m in _WORD.finditer(text)]
+
+    def unquoted(self) -> str:
+        """``text`` with its quoted spans blanked: what the patterns (emails, phones…) read."""
+        text = self.text
+        for start, end in self.quoted:
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
 
 
 def _normalize(text: str) -> str:
     return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+class KnownTexts:
+    """Texts a report quotes on purpose; ``quotes(text)`` says whether ``text`` is one's words.
+
+    Compared with runs of whitespace as one space, from word boundary to word boundary, and
+    otherwise character for character: a quote is the text's own words, never a paraphrase.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = [" " + _SPACES.sub(" ", t).strip() + " " for t in texts]
+
+    def quotes(self, text: str) -> bool:
+        words = _SPACES.sub(" ", text).strip()
+        if not words:
+            return False
+        for known in self._texts:
+            at = known.find(words)
+            while at != -1:
+                before, after = known[at - 1], known[at + len(words) : at + len(words) + 1]
+                if not (before.isalnum() and words[0].isalnum()) and not (
+                    after.isalnum() and words[-1].isalnum()
+                ):
+                    return True
+                at = known.find(words, at + 1)
+        return False
 
 
 class LeakScanner:
@@ -138,25 +199,32 @@ class LeakScanner:
         hashes: dict[str, np.ndarray],
         lengths: set[int],
         cells: dict[str, np.ndarray] | None = None,
+        known: KnownTexts | None = None,
     ) -> None:
         self._engine = engine
         self._hashes = hashes  # matched anywhere said
         self._cells = cells or {}  # matched as a whole cell only (identifiers)
         self._lengths = sorted(lengths) or [1]
+        self._known = known
 
     @classmethod
-    def from_export(cls, export_dir: Path, *, kinds: Collection[str] | None = None) -> LeakScanner:
+    def from_export(
+        cls, export_dir: Path, *, kinds: Collection[str] | None = None, known: Iterable[str] = ()
+    ) -> LeakScanner:
         """Open the export at ``export_dir`` and collect its values of ``kinds`` (default: all).
 
         The compliance report, whose evidence is identifiers by design, passes
-        ``kinds=PERSONAL_KINDS`` to look for personal values only.
+        ``kinds=PERSONAL_KINDS`` to look for personal values only, and as ``known`` the texts
+        it quotes (the policy text, the rule descriptions).
         """
         engine = make_engine("duckdb")
         open_export(Path(export_dir), engine)
-        return cls.from_engine(engine, kinds=kinds)
+        return cls.from_engine(engine, kinds=kinds, known=known)
 
     @classmethod
-    def from_engine(cls, engine: Engine, *, kinds: Collection[str] | None = None) -> LeakScanner:
+    def from_engine(
+        cls, engine: Engine, *, kinds: Collection[str] | None = None, known: Iterable[str] = ()
+    ) -> LeakScanner:
         """Like ``from_export``, over an engine where the export's views are already registered.
 
         The scanner keeps the engine: it hashes an artifact's phrases with the same SQL ``hash``
@@ -173,7 +241,7 @@ class LeakScanner:
             else:
                 found = _distinct_hashes(engine, sources, _PERSONAL_KEEP, lengths)
             hashes[kind] = np.setdiff1d(found, catalog, assume_unique=True)
-        return cls(engine, hashes, lengths, cells)
+        return cls(engine, hashes, lengths, cells, KnownTexts(known))
 
     def scan_file(self, path: Path) -> list[str]:
         """What leaked into the artifact at ``path``, by what its format says (images skipped)."""
@@ -203,11 +271,11 @@ class LeakScanner:
 
     def scan_html(self, page: str) -> list[str]:
         """What leaked into what an HTML page says (not its CSS or markup), by line."""
-        return self._scan(_html_said(page), "line")
+        return self._scan(_html_said(page, self._known), "line")
 
     def scan_notebook(self, notebook: dict) -> list[str]:
         """What leaked into a notebook's outputs (its source is the project's), by cell index."""
-        return self._scan(_notebook_said(notebook), "cell")
+        return self._scan(_notebook_said(notebook, self._known), "cell")
 
     def scan_table(self, table: pa.Table) -> list[str]:
         """What leaked into ``table``: columns named or filled like identifiers, never values."""
@@ -243,7 +311,7 @@ class LeakScanner:
         hits: dict[str, list[int]] = defaultdict(list)
         for piece in said:
             for what, pattern in PATTERNS.items():
-                if pattern.search(piece.text):
+                if pattern.search(piece.unquoted()):
                     hits[f"text holds {what}"].append(piece.at)
         for piece, kinds in self._kinds_in(said):
             for kind in kinds:
@@ -257,11 +325,13 @@ class LeakScanner:
         cell_owner: list[int] = []
         cells: list[str] = []
         for index, piece in enumerate(said):
-            for phrase in self._phrases(piece.text):
+            words = piece.words()
+            for phrase in self._phrases(words):
                 owner.append(index)
                 phrases.append(phrase)
-            whole = _normalize(piece.text)
-            if piece.cell and self._cells and whole and whole.count(" ") < MAX_WORDS:
+            whole = " ".join(w for w, _ in words)
+            said_by_us = all(q for _, q in words)
+            if piece.cell and self._cells and whole and not said_by_us and len(words) <= MAX_WORDS:
                 cell_owner.append(index)
                 cells.append(whole)
         kinds: dict[int, set[str]] = defaultdict(set)
@@ -273,12 +343,14 @@ class LeakScanner:
         for index in sorted(kinds):
             yield said[index], kinds[index]
 
-    def _phrases(self, text: str) -> Iterable[str]:
-        """Every run of ``n`` consecutive words of ``text`` for each value length ``n`` held."""
-        words = _normalize(text).split()
+    def _phrases(self, words: list[tuple[str, bool]]) -> Iterable[str]:
+        """Every run of ``n`` consecutive ``words`` for each value length ``n`` held, but for
+        the runs wholly inside a verified quote."""
         for n in self._lengths:
             for i in range(len(words) - n + 1):
-                yield " ".join(words[i : i + n])
+                run = words[i : i + n]
+                if not all(q for _, q in run):
+                    yield " ".join(w for w, _ in run)
 
     def _matches(self, phrases: list[str], table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Kind -> the indexes of ``phrases`` whose hash is one of that kind's values in ``table``."""
@@ -291,7 +363,7 @@ class LeakScanner:
         every = np.array([by_phrase[p] for p in phrases], dtype=np.uint64)
         found = {}
         for kind, values in table.items():
-            hit = np.isin(every, values, assume_unique=False)
+            hit = _member(every, values)
             if hit.any():
                 found[kind] = np.flatnonzero(hit)
         return found
@@ -302,40 +374,68 @@ class LeakScanner:
         return f"{kind} values of {table}.{column}"
 
 
-class _PageReader(HTMLParser):
-    """Collects what a page says: text outside style/script, whole cells, spoken attributes."""
+class _Quote:
+    """An element marked as a quote: its text so far, and (once closed) whether it verified."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: str) -> None:
+        self.tag, self.open, self.parts, self.verified = tag, 1, [], False
+
+
+# A piece of text being read: its line, its parts (each with the quote it was said in), a cell?
+_Pending = tuple[int, list[tuple[str, "_Quote | None"]], bool]
+
+
+class _PageReader(HTMLParser):
+    """Collects what a page says: text outside style/script, whole cells, spoken attributes;
+    the text of a marked quote is kept with its quote, verified against ``known`` on closing."""
+
+    def __init__(self, known: KnownTexts | None) -> None:
         super().__init__(convert_charrefs=True)
-        self.said: list[Said] = []
+        self._known = known
+        self._pieces: list[Said | _Pending] = []
         self._silent = 0
-        self._cells: list[tuple[int, list[str]]] = []
+        self._cells: list[tuple[str, int, list[tuple[str, _Quote | None]]]] = []
+        self._quote: _Quote | None = None
+
+    @property
+    def said(self) -> list[Said]:
+        return [p if isinstance(p, Said) else _joined(*p) for p in self._pieces]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line = self.getpos()[0]
         if tag in _SILENT:
             self._silent += 1
-        if tag in _CELLS:
-            self._cells.append((line, []))
+        if tag in _CELLS or tag in _PARAGRAPHS:
+            self._cells.append((tag, line, []))
+        if self._quote is not None and tag == self._quote.tag:
+            self._quote.open += 1
+        elif self._quote is None and any(n == "class" and QUOTE_CLASS in (v or "").split() for n, v in attrs):
+            self._quote = _Quote(tag)
         for name, value in attrs:
             if name == "src" and value and value.startswith("data:image/png;base64,"):
-                self.said.extend(_png_said(base64.b64decode(value.split(",", 1)[1]), line))
+                self._pieces.extend(_png_said(base64.b64decode(value.split(",", 1)[1]), line))
             if value and (name in SPOKEN_ATTRIBUTES or name.startswith("aria-")):
-                self.said.append(Said(line, _BLOB.sub(" ", value), True))
+                self._pieces.append(Said(line, _BLOB.sub(" ", value), True))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag in _SILENT:
-            self._silent -= 1
-        elif tag in _CELLS:
-            self._cells.pop()
+        self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SILENT:
             self._silent = max(0, self._silent - 1)
-        if tag in _CELLS and self._cells:
-            line, parts = self._cells.pop()
-            self.said.append(Said(line, "".join(parts), True))
+        if any(open_tag == tag for open_tag, _, _ in self._cells):  # closes what it leaves open
+            while True:
+                open_tag, line, parts = self._cells.pop()
+                self._pieces.append((line, parts, open_tag in _CELLS))
+                if open_tag == tag:
+                    break
+        quote = self._quote
+        if quote is not None and tag == quote.tag:
+            quote.open -= 1
+            if not quote.open:
+                quote.verified = self._known is not None and self._known.quotes("".join(quote.parts))
+                self._quote = None
 
     def handle_data(self, data: str) -> None:
         if self._silent:
@@ -343,19 +443,31 @@ class _PageReader(HTMLParser):
         line = self.getpos()[0]
         for offset, text in enumerate(data.split("\n")):
             if text.strip():
-                self.said.append(Said(line + offset, text, False))
-        for _, parts in self._cells:
-            parts.append(data)
+                self._pieces.append((line + offset, [(text, self._quote)], False))
+        for _, _, parts in self._cells:
+            parts.append((data, self._quote))
+        if self._quote is not None:
+            self._quote.parts.append(data)
 
 
-def _html_said(page: str) -> list[Said]:
-    reader = _PageReader()
+def _joined(at: int, parts: list[tuple[str, _Quote | None]], cell: bool) -> Said:
+    """One piece of text from its parts, the parts of verified quotes as its quoted spans."""
+    text, quoted = "", []
+    for part, quote in parts:
+        if quote is not None and quote.verified:
+            quoted.append((len(text), len(text) + len(part)))
+        text += part
+    return Said(at, text, cell, tuple(quoted))
+
+
+def _html_said(page: str, known: KnownTexts | None = None) -> list[Said]:
+    reader = _PageReader(known)
     reader.feed(page)
     reader.close()
     return reader.said
 
 
-def _notebook_said(notebook: dict) -> Iterator[Said]:
+def _notebook_said(notebook: dict, known: KnownTexts | None = None) -> Iterator[Said]:
     """Every output of every cell, numbered by the cell's index; images left out."""
     for index, cell in enumerate(notebook.get("cells", [])):
         for output in cell.get("outputs", []):
@@ -366,7 +478,7 @@ def _notebook_said(notebook: dict) -> Iterator[Said]:
                 if mime == "image/png":
                     yield from _png_said(base64.b64decode(value), index)
                 elif mime == "text/html" or mime == "image/svg+xml":
-                    yield from (Said(index, s.text, s.cell) for s in _html_said(value))
+                    yield from (s._replace(at=index) for s in _html_said(value, known))
                 elif not mime.startswith("image/"):
                     texts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
             for text in texts:
@@ -423,6 +535,15 @@ def _distinct_hashes(
     if lengths is not None:
         lengths.update(pc.unique(rows.column("words")).to_pylist())
     return np.unique(rows.column("h").to_numpy())
+
+
+def _member(hashes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which ``hashes`` are among ``values`` (sorted, as ``_distinct_hashes`` returns them): a
+    binary search, where ``np.isin`` would sort the export's values again for every artifact."""
+    if not len(values):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(values, hashes), len(values) - 1)
+    return values[at] == hashes
 
 
 def _texts(column: pa.ChunkedArray) -> list[str]:

@@ -153,7 +153,7 @@ def render_report(
         shutil.move(executed, staging / executed.name)
         if scanner is not None:
             leaks = [
-                f"{path.name}: {leak}"
+                f"{path.relative_to(staging).as_posix()}: {leak}"
                 for path in sorted(p for p in staging.rglob("*") if p.is_file())
                 for leak in scanner.scan_file(path)
             ]

@@ -1,8 +1,8 @@
 """One run of the compliance report: validated parameters, the audit, and earlier runs.
 
 ``prepare`` is the notebook's first call: it runs the audit once (with the waivers and the
-previous run), writes findings.parquet, resolved.parquet and summary.json into ``out_dir`` (the
-runner's staging folder, under the CLI) and returns what every section of ``compliance`` reads.
+previous run), writes findings.parquet, resolved.parquet, summary.json and evidence/RULE-ID.csv
+per failing rule into ``out_dir`` (the runner's staging folder, under the CLI) and returns what every section of ``compliance`` reads.
 
 ``previous`` is an earlier run's output folder, or a folder of such folders (one per scheduled
 run): then the latest run before ``as_of`` is the one compared with, and every earlier run is
@@ -27,6 +27,7 @@ from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import SUMMARY_FILE, summary, write_outputs
 from privacy_audit.outputs.folder import check_target
 from privacy_audit.reporting.compliance.policy_text import PolicyText
+from privacy_audit.reporting.compliance.rule_evidence import write_rule_evidence
 
 
 class ComplianceParameters(BaseModel):
@@ -131,6 +132,7 @@ def prepare(
     params.out_dir.mkdir(parents=True, exist_ok=True)
     write_outputs(result, params.out_dir)
     signature = write_evidence(result, params.out_dir, signer=signer, waivers=waiver_notes(result.waivers))
+    write_rule_evidence(result, params.out_dir)  # after attestation.json, which digests the top folder only
     return ComplianceRun(result, summary(result), [s for _, s in history], result.text, engine, signature)
 
 

@@ -1,9 +1,11 @@
 """The compliance report for auditors: one function per section, each returning a Section.
 
 Every function turns one ``ComplianceRun`` (see ``compliance_run.prepare``) into one part of
-the report. Evidence is shown by identifier only (table, record_id, subject_id): a finding's
-detail sentence is not repeated, an engine's error message is left in summary.json, and no
-value is read from the export beyond counts for the charts.
+the report. Evidence is shown by identifier (table, record_id, subject_id) with the finding's
+``detail``, the rule's own sentence of why the record violates (dates, limits, never a value of
+the record); every finding of a failing rule is in ``evidence/RULE-ID.csv``, linked. An engine's
+error message is left in summary.json, and no value is read from the export beyond counts for
+the charts.
 """
 
 from __future__ import annotations
@@ -11,15 +13,28 @@ from __future__ import annotations
 import re
 
 import pyarrow.compute as pc
+from markupsafe import Markup
 
 from privacy_audit.audit import RuleResult
 from privacy_audit.lifecycle import EXPIRING_DAYS, Waiver
 from privacy_audit.outputs.findings import SEVERITIES
 from privacy_audit.reporting.common.charts import Panel, severity_over_time, stacked_panels
-from privacy_audit.reporting.common.html import Section, esc, severity_badge, table, tag, tiles, with_code
+from privacy_audit.reporting.common.html import (
+    QUOTE_CLASS,
+    Section,
+    esc,
+    quoted,
+    scroll_box,
+    severity_badge,
+    table,
+    tag,
+    tiles,
+    with_code,
+)
 from privacy_audit.reporting.compliance import measures
 from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found, scope
 from privacy_audit.reporting.compliance.promises import promise_of, quote
+from privacy_audit.reporting.compliance.rule_evidence import evidence_name
 from privacy_audit.reporting.compliance.run import ComplianceRun
 from privacy_audit.rules import REGISTRY, Severity
 
@@ -31,6 +46,7 @@ AGE_COLOURS = [
     (measures.HELD, "#9575cd"),
     (measures.PAST, "#c62828"),
 ]
+OVERDUE = (measures.HELD, measures.PAST)  # never to vanish beside thousands of records in time
 
 
 def _plural(n: int, noun: str) -> str:
@@ -66,7 +82,8 @@ def coverage(run: ComplianceRun) -> Section:
     for s in scope(run.text, policy, REGISTRY.values()):
         verdicts.append(_kept(s.rules, statuses))
         checked_by = ", ".join(f"{r} ({statuses.get(r, 'not run')})" for r in s.rules) or "—"
-        rows.append((f"§{s.section} {s.title}", checked_by, verdicts[-1], s.not_evidenced))
+        title = Markup(f"§{esc(s.section)} ") + quoted(s.title)
+        rows.append((title, checked_by, verdicts[-1], quoted(s.not_evidenced) if s.not_evidenced else ""))
     counts = " · ".join(f"{verdicts.count(v)} {v}" for v in (KEPT, BROKEN, SKIPPED, NOT_EVIDENCED))
     section = Section().add(
         tag("h1", "Privacy compliance report")
@@ -281,19 +298,21 @@ def _promise(run: ComplianceRun, result: RuleResult) -> str:
     number, phrase = (
         promise_of(result.rule.id, sections) if sections == result.rule.clauses else (sections[0], "")
     )
-    quoted = ""
+    shown = ""
     for n in dict.fromkeys((number, *sections)):
         clause = run.text.get(n)
         if clause is None:
-            quoted += tag("blockquote", f"§{esc(n)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
+            shown += tag("blockquote", f"§{esc(n)}: {NOT_FOUND} ({esc(run.text.source)}).", "pa-quote")
             continue
         words = quote(clause, phrase) if n == number else ""
-        heading = f"§{esc(clause.number)} {esc(clause.title)}"
-        full = "".join(tag("p", esc(p)) for p in clause.paragraphs)
-        quoted += tag(
-            "blockquote", tag("p", tag("strong", heading) + (f": {esc(words)}" if words else "")), "pa-quote"
+        heading = f"§{esc(clause.number)} {quoted(clause.title)}"
+        full = "".join(tag("p", esc(p), QUOTE_CLASS) for p in clause.paragraphs)
+        shown += tag(
+            "blockquote",
+            tag("p", tag("strong", heading) + (f": {quoted(words)}" if words else "")),
+            "pa-quote",
         ) + tag("details", tag("summary", f"The whole of {heading}") + full)
-    return quoted
+    return shown
 
 
 def rules_table(run: ComplianceRun) -> Section:
@@ -337,7 +356,7 @@ def rules_table(run: ComplianceRun) -> Section:
         tag("h2", "Contents")
         + contents
         + '<h2 id="rules">Rules</h2>'
-        + f'<div class="pa-scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+        + scroll_box(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     )
 
 
@@ -352,8 +371,9 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
     rule, counts = result.rule, run.result.lifecycle.counts_of(result.rule.id)
     found = run.result.findings()
     found = found.filter(pc.and_(pc.equal(found["rule_id"], rule.id), pc.equal(found["status"], "open")))
-    columns = ["table_name", "record_id", "subject_id", "change", "first_seen"]
+    columns = ["table_name", "record_id", "subject_id", "change", "first_seen", "detail"]
     evidence = found.slice(0, sample).select(columns).to_pylist()
+    csv = evidence_name(rule.id)
     n = counts.open
     shown = f"the first {len(evidence):,} of {n:,} open" if n > len(evidence) else f"all {n:,} open"
     waived = f" ({counts.waived} more waived)" if counts.waived else ""
@@ -364,10 +384,18 @@ def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
         f"of {_plural(result.checked, 'record')} checked</h3>"
         + tag("p", tag("strong", "The promise"))
         + _promise(run, result)
-        + tag("p", tag("strong", "What the audit checks: ") + with_code(rule.docs(run.result.policy).what))
-        + tag("p", tag("strong", f"Evidence, by identifier ({shown}; every finding is in findings.parquet)"))
+        + tag(
+            "p",
+            tag("strong", "What the audit checks: ")
+            + tag("span", with_code(rule.docs(run.result.policy).what), QUOTE_CLASS),
+        )
+        + tag(
+            "p",
+            tag("strong", f"Evidence, by identifier ({shown})")
+            + f' · every finding of the rule: <a href="{csv}">{csv}</a> (identifiers and why)',
+        )
         + table(
-            ["table", "record id", "subject id", "change", "first seen"],
+            ["table", "record id", "subject id", "change", "first seen", "why it violates"],
             [tuple(e.values()) for e in evidence],
             text_class="pa-mono",
         ),
@@ -410,6 +438,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             0.25,
             AGE_COLOURS,
             _order_limits(run),
+            flagged=OVERDUE,
         ),
         Panel(
             "Support tickets",
@@ -419,6 +448,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             AGE_COLOURS,
             [(float(policy.ticket_retention_years), f"{policy.ticket_retention_years} y")],
             note=f"{_plural(still_open, 'open ticket')} not shown: the clock starts when a ticket closes.",
+            flagged=OVERDUE,
         ),
         Panel(
             "Web events",
@@ -427,6 +457,7 @@ def retention_ages(run: ComplianceRun) -> Section:
             1.0,
             AGE_COLOURS,
             [(float(policy.usage_retention_months), f"{policy.usage_retention_months} months")],
+            flagged=OVERDUE,
         ),
     ]
     alt = "Stacked bars of orders, support tickets and web events by age, with dashed lines at each retention limit."
@@ -438,6 +469,7 @@ def retention_ages(run: ComplianceRun) -> Section:
                 "p",
                 "Red: records that still hold personal data past their own limit (an order's is its "
                 "partner's country's); purple: the same, under a legal hold; grey: erased or deleted. "
+                "Each panel's title counts them; a bar of them too low to see carries its count. "
                 f"Findings also allow {policy.deletion_grace_days} days of grace for the monthly deletion job.",
             )
         )

@@ -1,0 +1,45 @@
+"""Per failing rule, every finding as a CSV beside the report: ``evidence/RULE-ID.csv``.
+
+The report shows a bounded sample of each failing rule's evidence; an auditor who has to act on
+all of it (hand it to the team that deletes, attach it to a ticket) needs every record, in a
+file a spreadsheet opens. Identifiers and the rule's ``detail`` (why the record violates) only,
+never a value of the record. The files are written into the report's staging folder, so the
+runner scans them with everything else and publishes them with the report or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from privacy_audit.audit import AuditResult
+
+FOLDER = "evidence"
+COLUMNS = ("table_name", "record_id", "subject_id", "status", "waiver_id", "detail")
+
+
+def failing(result: AuditResult) -> list[str]:
+    """The rules with open findings: those the report has a section (and a CSV) for."""
+    return [r.rule.id for r in result.results if result.lifecycle.counts_of(r.rule.id).open]
+
+
+def evidence_name(rule_id: str) -> str:
+    """The CSV's path relative to the report: what its section links to."""
+    return f"{FOLDER}/{re.sub(r'[^A-Za-z0-9-]', '-', rule_id)}.csv"
+
+
+def write_rule_evidence(result: AuditResult, out_dir: Path) -> list[Path]:
+    """Write one CSV per failing rule with every finding of it (open and waived); their paths."""
+    findings = result.findings()
+    written = []
+    for rule_id in failing(result):
+        rows: pa.Table = findings.filter(pc.equal(findings["rule_id"], rule_id)).select(list(COLUMNS))
+        path = out_dir / evidence_name(rule_id)
+        path.parent.mkdir(exist_ok=True)
+        pacsv.write_csv(rows, path)
+        written.append(path)
+    return written
