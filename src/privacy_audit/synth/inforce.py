@@ -42,3 +42,16 @@ def in_force(
     safe = np.maximum(group, 0)
     found = (group >= 0) & (composite[starts][safe] // _SPAN == query_key)
     return found, {k: v[safe] & found for k, v in merged.items()}
+
+
+def tracking_allowed(category: np.ndarray, found: np.ndarray, grant: dict[str, np.ndarray]) -> np.ndarray:
+    """CONSENT-TRACKING's verdict per event: ``necessary`` always; analytics by its grant; marketing
+    and personalization by theirs and no do-not-track (``grant["tracked"]`` is DNT negated)."""
+    return (category == "necessary") | (
+        found
+        & np.select(
+            [category == "analytics", category == "marketing"],
+            [grant["analytics"], grant["marketing"] & grant["tracked"]],
+            grant["personalization"] & grant["tracked"],
+        )
+    )

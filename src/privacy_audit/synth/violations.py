@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from privacy_audit.synth import columns as col
-from privacy_audit.synth.inforce import in_force
+from privacy_audit.synth.inforce import in_force, tracking_allowed
 from privacy_audit.synth.timeline import DAY, Timeline
 
 Tables = dict[str, pa.Table]
@@ -179,14 +179,7 @@ def _marketing_unconsented(
         _seconds(events.column("occurred_at")),
         timeline.start - DAY,
     )
-    allowed = (category == "necessary") | (
-        found
-        & np.select(
-            [category == "analytics", category == "marketing"],
-            [grant["analytics"], grant["marketing"] & grant["tracked"]],
-            grant["personalization"] & grant["tracked"],
-        )
-    )
+    allowed = tracking_allowed(category, found, grant)
     return {"cookie_consents": consents}, _ids(events, "event_id", ~allowed)
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from privacy_audit.synth import columns as col
 from privacy_audit.synth import schemas
 from privacy_audit.synth.catalog import COLLECTIONS, Catalog
-from privacy_audit.synth.inforce import in_force
+from privacy_audit.synth.inforce import in_force, tracking_allowed
 from privacy_audit.synth.partners import Partners
 from privacy_audit.synth.pools import Pools
 from privacy_audit.synth.rights import Requests
@@ -125,14 +125,7 @@ def usage(
         timeline.start - DAY,
     )
     category = np.array([c for _, c, _ in _STEPS])[step]
-    allowed = (category == "necessary") | (
-        found
-        & np.select(
-            [category == "analytics", category == "marketing"],
-            [grant["analytics"], grant["marketing"] & grant["tracked"]],
-            grant["personalization"] & grant["tracked"],
-        )
-    )
+    allowed = tracking_allowed(category, found, grant)
     keep = np.flatnonzero(allowed & (occurred < now))
     session, step, occurred = session[keep], step[keep], occurred[keep]
     n = len(keep)
