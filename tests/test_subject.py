@@ -250,6 +250,7 @@ def test_subject_json_names_deadlines_rules_holds_and_exceptions(export: Path, t
     doc_a2 = assess(held, load_policy()[0], AS_OF)
     assert {a.record_id: a.holds for a in doc_a2["orders"]} == {"O7": ("H1",)}
     assert "subject.json and erasure-plan.csv written" in result.output
+    assert doc["manifest"]["policy_effective_digest"] == load_policy()[0].effective_digest
 
 
 def test_bad_subjects_exit_2_and_write_nothing(export: Path, tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ def run_subject(
             "as_of": as_of.isoformat(),
             "policy_file": str(policy_file) if policy_file else "default_policy.yaml",
             "policy_digest": policy_digest,
+            "policy_effective_digest": policy.effective_digest,  # the promises applied
             "input_digests": dict(sorted(export.digests.items())),
             "ignored_files": export.ignored,
             "mapping_file": mapping.file if mapping else None,
