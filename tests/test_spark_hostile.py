@@ -64,6 +64,18 @@ def test_invalid_utf8_in_a_parquet_string_is_exit_2(tmp_path: Path, engine: str,
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_bad_utf8_byte_in_row_300_of_a_csv_is_exit_2(tmp_path: Path, engine: str) -> None:
+    """Spark's CSV reader would read the byte as U+FFFD and the audit would exit 0."""
+    export = contacts_export(tmp_path / "export", "csv", rows=400)
+    path = export / "contacts.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[300] = lines[300].replace(b"C300", b"C300\xff", 1)
+    path.write_bytes(b"\n".join(lines))
+    audit_on(engine, export, tmp_path / "out").one_line(2, "contacts.csv", "row 300", "UTF-8")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("amount", [float("nan"), 7e29])
 def test_a_double_no_decimal_holds_is_exit_2(tmp_path: Path, engine: str, amount: float) -> None:
     export = orders_export(tmp_path / "export", [12.5, amount])

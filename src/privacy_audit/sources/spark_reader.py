@@ -6,8 +6,9 @@
   fields or a stray quote is an error. Spark does not say on which line; the reader finds it
   by reading the file Spark names with Python's csv module, only after such an error. Known
   differences from DuckDB's reader: a quote left open at the very end of a file swallows the
-  rest into the last field instead of failing (the field count usually fails anyway); invalid
-  UTF-8 becomes U+FFFD instead of an error; a timestamp at hour 24 is rejected where DuckDB
+  rest into the last field instead of failing (the field count usually fails anyway); bytes
+  that are not UTF-8 would become U+FFFD, so the files are checked first by Spark's text
+  source (one more pass over CSV tables); a timestamp at hour 24 is rejected where DuckDB
   reads the next midnight. Multi-line records make each CSV file one task: prefer Parquet
   part files for big exports. ``.gz`` and ``.zst`` are decompressed by Hadoop's codecs.
 - Parquet as is, but strings are checked to be UTF-8 as they are read (Spark would pass any
@@ -31,6 +32,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from privacy_audit.engine import scrub
 from privacy_audit.engine.base import EngineError
 from privacy_audit.engine.spark import SparkEngine, file_uri, plain_path
 from privacy_audit.engine.storage import Storage
@@ -56,7 +58,27 @@ class SparkReader(FileReader):
         self._footers: dict[str, _Footer] = {}
 
     def open_raw(self, view: str, source: TableSource, columns: list[str] | None, partitions: bool) -> None:
+        if source.format == "csv":
+            self._check_utf8(source)
         self.engine.register_frame(view, self._frame(source, list(source.files), columns, partitions))
+
+    def _check_utf8(self, source: TableSource) -> None:
+        """Spark's CSV reader turns bytes that are not UTF-8 into U+FFFD and reads on; its text
+        source keeps a line's bytes as they are, so one pass over the lines finds such a file
+        (DuckDB's reader fails on it). The line is then found in that file alone, in Python."""
+        uris = [file_uri(f.location) for f in source.files]
+        try:
+            lines = self.engine.spark.read.text(uris)
+            bad = lines.where(~F.is_valid_utf8("value")).select(F.input_file_name().alias("file"))
+            found = bad.limit(1).collect()
+        except Exception as exc:
+            raise self.engine.as_engine_error(exc) from None
+        if found:
+            named = plain_path(found[0]["file"])
+            file = next((f for f in source.files if plain_path(file_uri(f.location)) == named), None)
+            line = _bad_utf8_line(self.storage, file) if file else None
+            row = (line - 1 if source.csv.header else line) if line else None
+            raise InputError(file.location if file else source.location, row=row, expected=scrub.UTF8)
 
     def rows_sql(
         self, source: TableSource, file: SourceFile, columns: list[str] | None, partitions: bool
@@ -163,6 +185,15 @@ def _micros(frame: DataFrame, nanos: Mapping[str, bool]) -> DataFrame:
         moment = F.timestamp_micros(F.expr(f"`{name}` DIV 1000"))
         frame = frame.withColumn(name, moment if adjusted else moment.cast(T.TimestampNTZType()))
     return frame
+
+
+def _bad_utf8_line(storage: Storage, file: SourceFile) -> int | None:
+    """The file line (from 1) holding the first bytes that are not UTF-8."""
+    with open_text(storage, file, errors="surrogateescape") as handle:
+        for number, line in enumerate(handle, start=1):
+            if any("\udc80" <= c <= "\udcff" for c in line):
+                return number
+    return None
 
 
 def _bad_csv_line(storage: Storage, file: SourceFile, source: TableSource) -> int | None:
