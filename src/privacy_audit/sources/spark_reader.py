@@ -77,8 +77,7 @@ class SparkReader(FileReader):
             named = plain_path(found[0]["file"])
             file = next((f for f in source.files if plain_path(file_uri(f.location)) == named), None)
             line = _bad_utf8_line(self.storage, file) if file else None
-            row = (line - 1 if source.csv.header else line) if line else None
-            raise InputError(file.location if file else source.location, row=row, expected=scrub.UTF8)
+            raise self.csv_error(source, file, line, scrub.UTF8, plain=True)
 
     def rows_sql(
         self, source: TableSource, file: SourceFile, columns: list[str] | None, partitions: bool
