@@ -27,6 +27,7 @@ from privacy_audit.policy import Policy, Step, add_steps, load_policy, midnight
 from privacy_audit.rules import REGISTRY, Rule
 from privacy_audit.rules.consent import COOKIE_CHOICES
 from privacy_audit.rules.params import bind, used_names
+from privacy_audit.rules.rights import STOPPING
 from privacy_audit.rules.sql import history_spans, hold_active_at, in_force_at, moment, personal_still_set
 from privacy_audit.sources.mapping import Mapping
 
@@ -81,7 +82,6 @@ _PREFERENCE = history_spans(
     "communication_preferences", ("contact_id", "topic"), "updated_at", {"opted_in": "bool_and(opted_in)"}
 )
 _CONSENT = history_spans("cookie_consents", ("session_id",), "recorded_at", COOKIE_CHOICES)
-_STOPS = "('objection', 'consent_withdrawal', 'restriction')"
 
 # Per table, the derived facts about the record ``$record_id`` (aliased ``r``): one row.
 FACTS: dict[str, str] = {
@@ -126,7 +126,7 @@ FACTS: dict[str, str] = {
                (SELECT string_agg(q.request_id || ' ' || q.kind || ' completed '
                                   || {moment("q.completed_at")}, '; ' ORDER BY q.completed_at)
                 FROM privacy_requests q
-                WHERE q.contact_id = r.contact_id AND q.status = 'completed' AND q.kind IN {_STOPS}
+                WHERE q.contact_id = r.contact_id AND q.status = 'completed' AND q.kind IN {STOPPING}
                   AND q.completed_at < r.sent_at) AS completed_stop_requests_before,
                (SELECT {moment("max(o.updated_at)")} FROM communication_preferences o
                 WHERE o.contact_id = r.contact_id AND o.topic = r.send_topic AND o.opted_in

@@ -260,7 +260,8 @@ rule(
         """,
 )
 
-_STOPPING = "('objection', 'consent_withdrawal', 'restriction')"
+# Completed requests after which no marketing or survey send may follow (RIGHTS-OBJECTION-IGNORED).
+STOPPING = "('objection', 'consent_withdrawal', 'restriction')"
 _PROMOTIONAL = "('marketing', 'survey')"
 
 rule(
@@ -292,7 +293,7 @@ rule(
     sql=f"""
         WITH stops AS (
             SELECT request_id, contact_id, kind, completed_at FROM privacy_requests
-            WHERE status = 'completed' AND kind IN {_STOPPING} AND completed_at IS NOT NULL
+            WHERE status = 'completed' AND kind IN {STOPPING} AND completed_at IS NOT NULL
         ),
         sends AS (
             SELECT send_id, contact_id, sent_at, kind,
