@@ -3,9 +3,10 @@
 Engines quote the data they choke on (DuckDB: "Could not convert string 'jane@…'", Spark:
 "1000000000000000000000 cannot be represented as Decimal(18, 2)", a CSV record, a string's
 bytes in hex). Each engine recognizes its own errors — DuckDB by exception class and a
-phrase, Spark by error condition and Java exception class — and retells them in these words, so that both engines say the same thing about the same problem
-and only these sentences (and the first line of an error about the query itself) ever reach
-stderr, ``summary.json`` or a report.
+phrase, Spark by error condition and Java exception class — and retells them in these words,
+so that both engines say the same thing about the same problem and only these sentences (and
+the first line of an error about the query itself) ever reach stderr, ``summary.json`` or a
+report.
 """
 
 from __future__ import annotations
