@@ -674,7 +674,12 @@ def generate(
         str | None, typer.Option(help="Named size: demo (the default, ~4,000 contacts).")
     ] = None,
     contacts: Annotated[
-        int | None, typer.Option(help="Number of contacts instead of a scale (up to 1,000,000).")
+        int | None,
+        typer.Option(
+            help="Number of contacts instead of a scale, 500 to 10,000,000. Each brings about 107 rows"
+            " across the tables: 1,000,000 is ~107M rows and ~1.1 GiB of Parquet, 10,000,000 ~1.07"
+            " billion rows and ~11 GiB (written in chunks, so memory stays under 2 GiB)."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: a fixed one).")] = None,
     fmt: Annotated[

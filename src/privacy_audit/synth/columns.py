@@ -31,9 +31,40 @@ def ids(prefix: str, start: int, n: int, width: int = 9) -> pa.Array:
 
 
 def labels(prefix: str, numbers: np.ndarray, width: int = 9) -> pa.Array:
-    """The identifiers ``ids`` gives to the given running numbers."""
-    text = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
-    return join(prefix, pc.utf8_lpad(text, width, padding="0"))
+    """The identifiers ``ids`` gives to the given running numbers.
+
+    Written digit by digit into one byte matrix, which becomes the string array's data buffer
+    as it is: hundreds of millions of identifiers at 10M contacts, so no per-value formatting.
+    """
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) and (numbers.min() < 0 or numbers.max() >= 10**width):
+        raise ValueError(f"{prefix} identifiers: running numbers do not fit in {width} digits")
+    head = np.frombuffer(prefix.encode(), np.uint8)
+    codes = np.empty((len(numbers), len(head) + width), np.uint8)
+    codes[:, : len(head)] = head
+    rest = numbers.astype(np.uint32 if width < 10 else np.uint64)
+    for place in range(len(head) + width - 1, len(head) - 1, -1):
+        quotient = rest // 10
+        codes[:, place] = rest - quotient * 10 + 48
+        rest = quotient
+    return fixed_width(codes)
+
+
+def fixed_width(codes: np.ndarray) -> pa.Array:
+    """Each row of an ASCII byte matrix as one string, the matrix itself being the data buffer."""
+    n, width = codes.shape
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(codes)))
+
+
+def coded(options: pa.Array, index: np.ndarray, empty: np.ndarray | None = None) -> pa.Array:
+    """Rows as codes into a few ``options`` (dictionary-encoded), NULL where ``empty``.
+
+    No string is copied per row, and the Parquet writer stores the codes as its dictionary
+    page and indices directly, without hashing millions of repeated values.
+    """
+    indices = pa.array(np.asarray(index, dtype=np.int32), pa.int32(), mask=empty)
+    return pa.DictionaryArray.from_arrays(indices, options)
 
 
 def nulls_where(values: pa.Array, empty: np.ndarray) -> pa.Array:
@@ -41,6 +72,16 @@ def nulls_where(values: pa.Array, empty: np.ndarray) -> pa.Array:
     if not empty.any():
         return values
     return pc.if_else(pa.array(~empty), values, pa.scalar(None, values.type))
+
+
+def codes(column: pa.ChunkedArray, options: tuple[str, ...]) -> np.ndarray:
+    """Each value of a text column as its position in ``options`` (-1: another value or NULL)."""
+    values = column.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        positions = pc.fill_null(pc.index_in(values.dictionary, value_set=strings(list(options))), -1)
+        found = positions.to_numpy()[pc.fill_null(values.indices, 0).to_numpy()]
+        return np.where(values.is_valid().to_numpy(zero_copy_only=False), found, -1)
+    return pc.fill_null(pc.index_in(values, value_set=strings(list(options))), -1).to_numpy()
 
 
 def pick(pool: pa.Array, index: np.ndarray, empty: np.ndarray | None = None) -> pa.Array:
@@ -72,10 +113,7 @@ def money(cents: np.ndarray) -> pa.Array:
 
 def random_text(n: int, length: int, alphabet: np.ndarray, rng: np.random.Generator) -> pa.Array:
     """``n`` random strings of ``length`` characters from ``alphabet`` (salts, digests, digits)."""
-    if n == 0:
-        return pa.array([], pa.string())
-    codes = alphabet[rng.integers(0, len(alphabet), (n, length))]
-    return pa.array(np.ascontiguousarray(codes).view(f"S{length}").ravel()).cast(pa.string())
+    return fixed_width(alphabet[rng.integers(0, len(alphabet), (n, length))])
 
 
 def pattern(template: str, n: int, rng: np.random.Generator) -> pa.Array:
@@ -84,13 +122,14 @@ def pattern(template: str, n: int, rng: np.random.Generator) -> pa.Array:
     for mark, alphabet in ((ord("#"), DIGITS), (ord("?"), LETTERS)):
         where = codes == mark
         codes[where] = alphabet[rng.integers(0, len(alphabet), int(where.sum()))]
-    if n == 0:
-        return pa.array([], pa.string())
-    return pa.array(np.ascontiguousarray(codes).view(f"S{codes.shape[1]}").ravel()).cast(pa.string())
+    return fixed_width(codes)
 
 
-def ipv4(n: int, rng: np.random.Generator) -> pa.Array:
-    """Public-looking IPv4 addresses (first octets of large ISP ranges, never private)."""
+def ipv4(n: int, rng: np.random.Generator, only: np.ndarray | None = None) -> pa.Array:
+    """Public-looking IPv4 addresses (first octets of large ISP ranges, never private).
+
+    Draws for ``n`` rows; with ``only`` (a mask) the text is built for those rows alone.
+    """
     first = np.array(
         [
             31,
@@ -126,13 +165,13 @@ def ipv4(n: int, rng: np.random.Generator) -> pa.Array:
     )
     octets = [first[rng.integers(0, len(first), n)], *(rng.integers(0, 256, n) for _ in range(2))]
     octets.append(rng.integers(1, 255, n))
-    return join(*(pick(_OCTET, o) for o in octets), sep=".")
+    return join(*(pick(_OCTET, o if only is None else o[only]) for o in octets), sep=".")
 
 
-def ipv6(n: int, rng: np.random.Generator) -> pa.Array:
-    """Global-unicast IPv6 addresses in the full eight-group form."""
+def ipv6(n: int, rng: np.random.Generator, only: np.ndarray | None = None) -> pa.Array:
+    """Global-unicast IPv6 addresses in the full eight-group form (``only``: as for ``ipv4``)."""
     groups = [rng.integers(0x2001, 0x2A10, n), *(rng.integers(0, 65_536, n) for _ in range(7))]
-    return join(*(pick(_HEX, g) for g in groups), sep=":")
+    return join(*(pick(_HEX, g if only is None else g[only]) for g in groups), sep=":")
 
 
 def choice(options: list[str], n: int, rng: np.random.Generator, p: list[float] | None = None) -> np.ndarray:

@@ -37,6 +37,10 @@ _PAYMENT_DELAY = {
     "net_terms": (25 * DAY, 65 * DAY),
 }
 _WHOLE_UNITS = {"JPY", "KRW"}
+_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
+PLACED, SHIPPED, DELIVERED, RETURNED, CANCELLED = range(len(_STATUSES))
+_CURRENCIES = tuple(sorted({c.currency for c in COUNTRIES}))
+_CURRENCY = np.array([_CURRENCIES.index(c.currency) for c in COUNTRIES])  # per country
 
 
 @dataclass
@@ -77,11 +81,11 @@ def trade(
     roll = rng.random(n)
     status = np.where(
         age < 3 * DAY,
-        "placed",
+        PLACED,
         np.where(
             age < 14 * DAY,
-            np.where(roll < 0.7, "shipped", "placed"),
-            np.where(roll < 0.9, "delivered", np.where(roll < 0.93, "returned", "cancelled")),
+            np.where(roll < 0.7, SHIPPED, PLACED),
+            np.where(roll < 0.9, DELIVERED, np.where(roll < 0.93, RETURNED, CANCELLED)),
         ),
     )
     deadline = add_years(day * DAY, timeline.retention_years(CODES[country]))
@@ -91,7 +95,13 @@ def trade(
         requests,
         first["privacy_requests"],
         first["retention_exceptions"],
-        {"contact": contact, "erased": erased, "deadline": deadline, "day": day, "status": status},
+        {
+            "contact": contact,
+            "erased": erased,
+            "deadline": deadline,
+            "day": day,
+            "status": np.array(_STATUSES)[status],
+        },
         order_ids,
         now,
         rng,
@@ -113,7 +123,7 @@ def trade(
     shipping = (
         addresses.shipping_first[account] + rng.integers(0, 1 << 30, n) % addresses.shipping_count[account]
     )
-    ship_country = np.where(rng.random(n) < 0.93, CODES[country], CODES[rng.integers(0, len(COUNTRIES), n)])
+    ship_country = np.where(rng.random(n) < 0.93, country, rng.integers(0, len(COUNTRIES), n))
     address_ids = addresses.table.column("address_id").combine_chunks()
     orders = pa.table(
         {
@@ -123,15 +133,15 @@ def trade(
                 partners.contact_ids.take(pa.array(contact)), is_erased | kept.unlink
             ),
             "order_date": col.dates(day),
-            "status": pa.array(status, pa.string()),
+            "status": col.coded(col.strings(list(_STATUSES)), status),
             "total_amount": col.money(total),
-            "currency": pa.array(np.array([c.currency for c in COUNTRIES])[country], pa.string()),
-            "ship_country": pa.array(ship_country, pa.string()),
+            "currency": col.coded(col.strings(list(_CURRENCIES)), _CURRENCY[country]),
+            "ship_country": col.coded(col.strings(list(CODES)), ship_country),
             "billing_address_id": col.pick(address_ids, addresses.billing[account], is_erased),
             "shipping_address_id": col.pick(address_ids, shipping, is_erased),
             "anonymized_at": col.timestamps(erased, tombstone),
             "deleted_at": col.timestamps(erased, ~tombstone),
-            "gift_message": col.pick(
+            "gift_message": col.coded(
                 pools.gift_messages, rng.integers(0, pools.size, n), rng.random(n) > 0.02
             ),
         }
@@ -140,7 +150,7 @@ def trade(
         {
             "order_id": order_ids.take(pa.array(line_order)),
             "line_no": pa.array(line_no, pa.int64()),
-            "product_id": catalog.table.column("product_id").combine_chunks().take(pa.array(product)),
+            "product_id": col.coded(catalog.table.column("product_id").combine_chunks(), product),
             "quantity": pa.array(quantity, pa.int64()),
             "unit_price": col.money(unit),
         }
@@ -159,15 +169,17 @@ def _payments(
     rng: np.random.Generator,
 ) -> pa.Table:
     """One payment per order (half of the cancelled ones were never paid); cards only masked."""
-    paid = np.flatnonzero((status != "cancelled") | (rng.random(len(status)) < 0.5))
+    paid = np.flatnonzero((status != CANCELLED) | (rng.random(len(status)) < 0.5))
     n = len(paid)
     method = rng.choice(len(_METHODS), n, p=[0.38, 0.32, 0.1, 0.2])
-    processor = np.empty(n, object)
+    processors = [p for name in _METHODS for p in _PROCESSORS[name]]
+    processor = np.empty(n, np.int64)
     delay = np.empty(n, np.int64)
     for m, name in enumerate(_METHODS):
         here = method == m
         options = _PROCESSORS[name]
-        processor[here] = np.array(options, object)[rng.integers(0, len(options), int(here.sum()))]
+        first_option = processors.index(options[0])
+        processor[here] = first_option + rng.integers(0, len(options), int(here.sum()))
         low, high = _PAYMENT_DELAY[name]
         delay[here] = rng.integers(low, high, int(here.sum()))
     card = method == 0
@@ -185,10 +197,10 @@ def _payments(
         {
             "payment_id": schemas.ids("payments", first, n),
             "order_id": order_ids.take(pa.array(paid, pa.int64())),
-            "method": pa.array(np.array(_METHODS)[method], pa.string()),
+            "method": col.coded(col.strings(list(_METHODS)), method),
             "card_last4": col.nulls_where(last4, ~card),
             "card_number": col.pick(masked, np.arange(n) + form * n, ~card | (style > 0.9)),
-            "processor": pa.array(processor, pa.string()),
+            "processor": col.coded(col.strings(processors), processor),
             "processed_at": col.timestamps(np.minimum(placed[paid] + delay, now - 60)),
             "card_cvv": col.nulls_where(
                 col.random_text(n, 3, col.DIGITS, rng), ~card | (rng.random(n) > 0.005)

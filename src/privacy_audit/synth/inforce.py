@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+CATEGORIES = ("necessary", "analytics", "marketing", "personalization")
+"""The tracking categories of web events, in the order of their codes."""
 _SPAN = np.int64(1) << np.int64(36)  # more seconds than any history spans
 
 
@@ -45,12 +47,14 @@ def in_force(
 
 
 def tracking_allowed(category: np.ndarray, found: np.ndarray, grant: dict[str, np.ndarray]) -> np.ndarray:
-    """CONSENT-TRACKING's verdict per event: ``necessary`` always; analytics by its grant; marketing
-    and personalization by theirs and no do-not-track (``grant["tracked"]`` is DNT negated)."""
-    return (category == "necessary") | (
+    """CONSENT-TRACKING's verdict per event (``category``: codes into CATEGORIES): ``necessary``
+    always; analytics by its grant; marketing and personalization by theirs and no do-not-track
+    (``grant["tracked"]`` is DNT negated)."""
+    necessary, analytics, marketing, _ = range(len(CATEGORIES))
+    return (category == necessary) | (
         found
         & np.select(
-            [category == "analytics", category == "marketing"],
+            [category == analytics, category == marketing],
             [grant["analytics"], grant["marketing"] & grant["tracked"]],
             grant["personalization"] & grant["tracked"],
         )

@@ -27,6 +27,8 @@ TOPICS = ("new_collections", "promotions", "market_trends", "surveys")
 _YEAR = 365.25 * DAY
 # Mails per contact-year of each kind: (kind, rate, topics it may carry).
 _MAILS = (("marketing", 2.2, (0, 1, 2)), ("survey", 0.35, (3,)), ("transactional", 1.2, ()))
+_KINDS = (*(kind for kind, *_ in _MAILS), "policy_notice")
+MARKETING, SURVEY, TRANSACTIONAL, NOTICE = range(len(_KINDS))
 
 
 @dataclass
@@ -76,12 +78,13 @@ def mail(
 
     years = np.where(reachable, (end - partners.start) / _YEAR, 0)
     parts = []
-    for kind, rate, topics in _MAILS:
+    for code, (_, rate, topics) in enumerate(_MAILS):
         who = np.repeat(np.arange(n), rng.poisson(years * rate))
         at = timeline.sample(partners.start[who], end[who], rng)
         chosen = np.array(topics)[rng.integers(0, len(topics), len(who))] if topics else np.full(len(who), -1)
-        parts.append((who, at, np.full(len(who), kind, object), chosen, np.full(len(who), None, object)))
-    for version in (v for v in versions if v.major):
+        parts.append((who, at, np.full(len(who), code), chosen, np.full(len(who), -1)))
+    majors = [v for v in versions if v.major]
+    for number, version in enumerate(majors):
         who = np.flatnonzero(
             (partners.start < version.published_at) & (partners.contact_erased > version.published_at)
         )
@@ -90,18 +93,10 @@ def mail(
         ).astype(np.int64)
         sent = (at < now) & (at < partners.contact_erased[who])
         who, at = who[sent], at[sent]
-        parts.append(
-            (
-                who,
-                at,
-                np.full(len(who), "policy_notice", object),
-                np.full(len(who), -1),
-                np.full(len(who), version.version, object),
-            )
-        )
+        parts.append((who, at, np.full(len(who), NOTICE), np.full(len(who), -1), np.full(len(who), number)))
     who, at, kind, chosen, policy = (np.concatenate(x) for x in zip(*parts, strict=True))
 
-    optional = (kind == "marketing") | (kind == "survey")
+    optional = (kind == MARKETING) | (kind == SURVEY)
     found, grant = in_force(
         pref["contact"] * len(TOPICS) + pref["topic"],
         pref["at"],
@@ -114,18 +109,18 @@ def mail(
     order = np.flatnonzero(keep)[np.argsort(at[keep], kind="stable")]
     who, at, kind, chosen, policy = who[order], at[order], kind[order], chosen[order], policy[order]
     unsubscribe = (
-        (kind == "marketing")
-        | (kind == "survey")
-        | ((kind == "transactional") & (rng.random(len(kind)) < 0.1))
+        (kind == MARKETING) | (kind == SURVEY) | ((kind == TRANSACTIONAL) & (rng.random(len(kind)) < 0.1))
     )
     sends = pa.table(
         {
             "send_id": schemas.ids("email_sends", first_send, len(who)),
             "contact_id": partners.contact_ids.take(pa.array(who, pa.int64())),
             "sent_at": col.timestamps(at),
-            "kind": pa.array(kind.astype(str), pa.string()),
-            "topic": col.pick(col.strings(list(TOPICS)), np.maximum(chosen, 0), chosen < 0),
-            "policy_version": pa.array(policy, pa.string()),
+            "kind": col.coded(col.strings(list(_KINDS)), kind),
+            "topic": col.coded(col.strings(list(TOPICS)), np.maximum(chosen, 0), chosen < 0),
+            "policy_version": col.coded(
+                col.strings([v.version for v in majors]), np.maximum(policy, 0), policy < 0
+            ),
             "has_unsubscribe_link": pa.array(unsubscribe),
         }
     )

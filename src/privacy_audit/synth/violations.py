@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from privacy_audit.synth import columns as col
-from privacy_audit.synth.inforce import in_force, tracking_allowed
+from privacy_audit.synth import schemas
+from privacy_audit.synth.inforce import CATEGORIES, in_force, tracking_allowed
 from privacy_audit.synth.timeline import DAY, Timeline
 
 Tables = dict[str, pa.Table]
@@ -115,6 +116,13 @@ def _seconds(column: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(column.cast(pa.int64()), 0).to_numpy() // 1_000_000
 
 
+def _session_number(table: pa.Table) -> np.ndarray:
+    """The running number of each row's session: background session ids are ``schemas.labels``."""
+    prefix, _ = schemas.ID_FORMATS["sessions"]
+    digits = pc.utf8_slice_codeunits(table.column("session_id"), len(prefix))
+    return pc.cast(digits, pa.int64()).to_numpy()
+
+
 def _chosen(eligible: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
     """Each eligible row with probability ``rate`` (a draw per row, eligible or not: no data-dependent
     stream)."""
@@ -164,9 +172,9 @@ def _marketing_unconsented(
     granted = consents.column("marketing").combine_chunks()
     made = _chosen(granted.to_numpy(zero_copy_only=False), rate, rng)
     consents = _replace(consents, "marketing", pc.and_(granted, pa.array(~made)))
-    sessions = pa.chunked_array([consents.column("session_id"), events.column("session_id")])
-    key = sessions.combine_chunks().dictionary_encode().indices.to_numpy()
-    category = events.column("tracking_category").to_numpy(zero_copy_only=False)
+    key = np.concatenate([_session_number(consents), _session_number(events)])
+    key -= key.min() if len(key) else 0  # small keys: ``in_force`` packs key and time into one int64
+    category = col.codes(events.column("tracking_category"), CATEGORIES)
     found, grant = in_force(
         key[: consents.num_rows],
         _seconds(consents.column("recorded_at")),
@@ -189,8 +197,7 @@ def _no_unsubscribe(
 ) -> tuple[Tables, pa.Array]:
     """A newsletter or survey template that lost its unsubscribe link."""
     sends = tables["email_sends"]
-    kind = sends.column("kind").to_numpy(zero_copy_only=False)
-    made = _chosen((kind == "marketing") | (kind == "survey"), rate, rng)
+    made = _chosen(col.codes(sends.column("kind"), ("marketing", "survey")) >= 0, rate, rng)
     link = sends.column("has_unsubscribe_link").combine_chunks()
     return {"email_sends": _replace(sends, "has_unsubscribe_link", pc.and_(link, pa.array(~made)))}, _ids(
         sends, "send_id", made

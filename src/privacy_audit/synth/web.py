@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from privacy_audit.synth import columns as col
 from privacy_audit.synth import schemas
 from privacy_audit.synth.catalog import COLLECTIONS, Catalog
-from privacy_audit.synth.inforce import in_force, tracking_allowed
+from privacy_audit.synth.inforce import CATEGORIES, in_force, tracking_allowed
 from privacy_audit.synth.partners import Partners
 from privacy_audit.synth.pools import Pools
 from privacy_audit.synth.rights import Requests
@@ -35,7 +34,14 @@ _STEPS = (
     ("begin_checkout", "necessary", "/checkout"),
     ("order_confirmation", "necessary", "/checkout/confirmation"),
 )
-_CATEGORIES = ("necessary", "analytics", "marketing", "personalization")
+_STEP_CATEGORY = np.array([CATEGORIES.index(c) for _, c, _ in _STEPS])
+_LANDINGS = ("/", *(f"/collections/{c.lower().replace(' ', '-')}" for c in COLLECTIONS))
+_FIXED_PAGES = tuple(p for *_, p in _STEPS if p not in ("landing", "product"))
+# Each step's page as a code into (landing pages, fixed pages, product pages); -1: chosen per event.
+_STEP_PAGE = np.array(
+    [len(_LANDINGS) + _FIXED_PAGES.index(p) if p in _FIXED_PAGES else -1 for *_, p in _STEPS]
+)
+_LANDING_STEP = np.array([p == "landing" for *_, p in _STEPS])
 _DEVICES = ("desktop", "mobile", "tablet")
 _REFERRERS = (
     "https://www.google.com/",
@@ -124,8 +130,7 @@ def usage(
         occurred,
         timeline.start - DAY,
     )
-    category = np.array([c for _, c, _ in _STEPS])[step]
-    allowed = tracking_allowed(category, found, grant)
+    allowed = tracking_allowed(_STEP_CATEGORY[step], found, grant)
     keep = np.flatnonzero(allowed & (occurred < now))
     session, step, occurred = session[keep], step[keep], occurred[keep]
     n = len(keep)
@@ -135,28 +140,21 @@ def usage(
     sizes = np.array([len(pools.user_agents[d]) for d in _DEVICES])
     agent = np.r_[0, np.cumsum(sizes)[:-1]][device] + rng.integers(0, 1 << 30, s) % sizes[device]
     v6 = rng.random(s) < 0.15
-    ips = pa.chunked_array([col.ipv4(s, rng), col.ipv6(s, rng)]).combine_chunks()
-    referrer = col.pick(
-        col.strings(list(_REFERRERS)), rng.integers(0, len(_REFERRERS), s), rng.random(s) < 0.45
-    )
-    referrer = col.pick(
-        pa.chunked_array([referrer, pa.array([_CAMPAIGN] * s)]).combine_chunks(), np.arange(s) + campaign * s
-    )
+    ips = pa.chunked_array([col.ipv4(s, rng, ~v6), col.ipv6(s, rng, v6)]).combine_chunks()
+    ip = np.where(v6, s - v6.sum() + np.cumsum(v6) - 1, np.cumsum(~v6) - 1)  # session → row of ips
+    referrer = np.where(campaign, len(_REFERRERS), rng.integers(0, len(_REFERRERS), s))
+    no_referrer = ~campaign & (rng.random(s) < 0.45)
 
     product = rng.choice(catalog.size, n, p=catalog.popularity)
-    product_ids = catalog.table.column("product_id").combine_chunks().take(pa.array(product))
+    product_ids = catalog.table.column("product_id").combine_chunks()
     has_product = np.isin(step, (2, 3, 4))
-    kind = np.array([p for *_, p in _STEPS])[step]
-    collections = col.strings(["/"] + [f"/collections/{c.lower().replace(' ', '-')}" for c in COLLECTIONS])
-    landing = col.pick(
-        collections, np.where(rng.random(n) < 0.4, 0, rng.integers(1, len(COLLECTIONS) + 1, n))
-    )
-    page = pc.if_else(
-        pa.array(kind == "landing"),
-        landing,
-        pc.if_else(
-            pa.array(kind == "product"), col.join("/products/", product_ids), pa.array(kind, pa.string())
-        ),
+    landing = np.where(rng.random(n) < 0.4, 0, rng.integers(1, len(_LANDINGS), n))
+    pages = pa.chunked_array(
+        [col.strings(list(_LANDINGS + _FIXED_PAGES)), col.join("/products/", product_ids)]
+    ).combine_chunks()
+    fixed = _STEP_PAGE[step]
+    page = np.where(
+        fixed >= 0, fixed, np.where(_LANDING_STEP[step], landing, len(_LANDINGS + _FIXED_PAGES) + product)
     )
 
     deleting = requests.done("deletion")
@@ -171,14 +169,16 @@ def usage(
             "session_id": schemas.labels("sessions", first["sessions"] + session),
             "contact_id": col.pick(partners.contact_ids, np.maximum(owner, 0), ~identified),
             "occurred_at": col.timestamps(occurred),
-            "event_type": pa.array(np.array([t for t, *_ in _STEPS])[step], pa.string()),
-            "page": page,
-            "product_id": col.nulls_where(product_ids, ~has_product),
-            "ip_address": col.pick(ips, session + v6[session] * s, erased),
-            "user_agent": col.pick(agents, agent[session], erased),
-            "device_type": pa.array(np.array(_DEVICES)[device[session]], pa.string()),
-            "referrer": referrer.take(pa.array(session)),
-            "tracking_category": pa.array(np.array([c for _, c, _ in _STEPS])[step], pa.string()),
+            "event_type": col.coded(col.strings([t for t, *_ in _STEPS]), step),
+            "page": col.coded(pages, page),
+            "product_id": col.coded(product_ids, product, ~has_product),
+            "ip_address": col.pick(ips, ip[session], erased),
+            "user_agent": col.coded(agents, agent[session], erased),
+            "device_type": col.coded(col.strings(list(_DEVICES)), device[session]),
+            "referrer": col.coded(
+                col.strings([*_REFERRERS, _CAMPAIGN]), referrer[session], no_referrer[session]
+            ),
+            "tracking_category": col.coded(col.strings(list(CATEGORIES)), _STEP_CATEGORY[step]),
         }
     )
     m = len(consents["session"])
