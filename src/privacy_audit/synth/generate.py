@@ -190,6 +190,7 @@ def generate(out: Path, chosen: Settings, console: Console | None = None) -> dic
                     bar.step(f"partners {min((i + 1) * sizes[0], chosen.contacts):,} contacts")
                 if written is not None:
                     written.result()
+                del tables  # the last chunk is not kept alive while the catalogue's tables are drawn
             for name, data in _catalogue_tables(
                 chosen, catalog.table, versions, policy.role_permissions, timeline, setup
             ).items():

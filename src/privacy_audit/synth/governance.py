@@ -84,6 +84,7 @@ _DEPARTMENTS = {
     "engineering": "Platform Engineering",
     "privacy_office": "Legal & Privacy",
 }
+_ACTION_SHARES = {"read": 0.84, "update": 0.09, "export": 0.04, "delete": 0.03}
 _JUSTIFICATIONS = (
     "Quarterly VAT reconciliation",
     "Partner asked for a copy of its invoices",
@@ -231,29 +232,34 @@ def access_log_table(
     order = np.argsort(at, kind="stable")
     member, at = member[order], at[order]
     m = len(member)
-    everything = list(TABLES)
-    tables = np.empty(m, object)
+    names = list(
+        dict.fromkeys([*TABLES, *(t for allowed in permissions.values() for t in allowed if t != "*")])
+    )
+    position = {name: i for i, name in enumerate(names)}
+    table = np.zeros(m, np.int32)  # codes into names: a few dozen values over millions of rows
     for role in _STAFF_ROLES:
         here = staff.role[member] == role
-        allowed = everything if "*" in permissions[role] else permissions[role]
-        tables[here] = np.array(allowed, object)[rng.integers(0, len(allowed), int(here.sum()))]
-    action = np.array(["read", "update", "export", "delete"])[
-        col.choice(["r", "u", "e", "d"], m, rng, [0.84, 0.09, 0.04, 0.03])
-    ]
-    action = np.where((action == "delete") & (staff.role[member] != "privacy_office"), "read", action)
-    explained = (action == "export") | (rng.random(m) < 0.15)
+        allowed = list(TABLES) if "*" in permissions[role] else permissions[role]
+        codes = np.array([position[t] for t in allowed], np.int32)
+        table[here] = codes[rng.integers(0, len(allowed), int(here.sum()))]
+    actions = next(c.enum for c in TABLES["staff_access_log"].columns if c.name == "action")
+    assert actions is not None and set(actions) == set(_ACTION_SHARES)
+    drawn = col.choice(list(_ACTION_SHARES), m, rng, list(_ACTION_SHARES.values()))
+    action = np.array([actions.index(a) for a in _ACTION_SHARES], np.int32)[drawn]
+    read, export, delete = (actions.index(a) for a in ("read", "export", "delete"))
+    action = np.where((action == delete) & (staff.role[member] != "privacy_office"), read, action)
+    explained = (action == export) | (rng.random(m) < 0.15)
     why = col.pick(col.strings(list(_JUSTIFICATIONS)), rng.integers(0, len(_JUSTIFICATIONS), m), ~explained)
-    record = col.join(
-        pa.array(tables.astype(str), pa.string()), col.random_text(m, 6, col.DIGITS, rng), sep=":"
-    )
+    options = col.strings(names)
+    record = col.join(col.pick(options, table), col.random_text(m, 6, col.DIGITS, rng), sep=":")
     return pa.table(
         {
             "access_id": schemas.ids("staff_access_log", first, m),
             "staff_id": staff.table.column("staff_id").combine_chunks().take(pa.array(member)),
             "accessed_at": col.timestamps(at),
-            "table_name": pa.array(tables.astype(str), pa.string()),
-            "record_id": col.nulls_where(record, (action == "export") & (rng.random(m) < 0.5)),
-            "action": pa.array(action, pa.string()),
+            "table_name": col.coded(options, table),
+            "record_id": col.nulls_where(record, (action == export) & (rng.random(m) < 0.5)),
+            "action": col.coded(col.strings(list(actions)), action),
             "justification": why,
         }
     )
