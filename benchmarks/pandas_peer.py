@@ -102,7 +102,9 @@ def consent_tracking(export: Path, policy) -> int:
     return int(df.apply(violates, axis=1).sum())
 
 
-CARD = re.compile(r"\d+(?:[ -]\d+)*")
+# rules.md's card-shaped number (version 2), as an analyst would write it in plain Python.
+CARD = re.compile(r"\d+(?:[ -]\d+)*", re.ASCII)
+SHAPES = re.compile(r"4-4-4-(4|4-[1-3]|[1-3])|4-6-[45]")
 
 
 def luhn(digits: str) -> bool:
@@ -120,13 +122,17 @@ def card_in_text(export: Path) -> int:
         if not isinstance(text, str):
             return False
         for run in CARD.findall(text):
-            groups = re.split(r"[ -]", run)
+            groups, seps = re.split(r"[ -]", run), re.findall(r"[ -]", run)
             for i in range(len(groups)):
-                for j in range(i, len(groups)):
-                    if i == 0 or j == len(groups) - 1:
-                        digits = "".join(groups[i : j + 1])
-                        if 13 <= len(digits) <= 19 and luhn(digits):
-                            return True
+                for j in range(i, min(len(groups), i + 5)):  # the longest shape has five groups
+                    digits = "".join(groups[i : j + 1])
+                    if not (13 <= len(digits) <= 19 and digits[0] in "23456"):
+                        continue
+                    shape = "-".join(str(len(g)) for g in groups[i : j + 1])
+                    if i < j and (len(set(seps[i:j])) != 1 or not SHAPES.fullmatch(shape)):
+                        continue
+                    if luhn(digits):
+                        return True
         return False
 
     return int((tickets.subject.apply(has_card) | tickets.body.apply(has_card)).sum())
