@@ -249,6 +249,7 @@ def audit(
                     mapping=loaded,
                     waivers_file=waivers,
                     previous=previous,
+                    folder=stage.scratch,  # the findings files go with the staging, like the spill
                 )
             write_outputs(result, stage.output)
             write_evidence(result, stage.output, evidence_formats, signer, waiver_notes(result.waivers))
