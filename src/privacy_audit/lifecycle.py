@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml_rs
 from pydantic import (
@@ -340,8 +341,17 @@ def annotate(
         listed = list(waivers.waivers) if waivers else []
         _register(duck, records, listed, ran, as_of, previous)
         findings_file, resolved_file = folder / FINDINGS_FILE, folder / RESOLVED_FILE
-        duck.write_parquet(_annotated_sql(len(listed), as_of, previous is not None), None, findings_file)
-        duck.write_parquet(_resolved_sql(as_of, previous is not None), None, resolved_file)
+        with pq.ParquetWriter(findings_file, FINDINGS_SCHEMA) as writer:
+            for part, path in enumerate(records):
+                sql = _marks_sql(part, len(listed), as_of, previous is not None)
+                with duck.batches(sql, _ROWS) as marks:  # closed before the next query on the connection
+                    for found, marked in _aligned(pq.ParquetFile(path).iter_batches(_ROWS), marks):
+                        writer.write_table(
+                            pa.table([*found.columns, *marked.columns], schema=FINDINGS_SCHEMA)
+                        )
+        with pq.ParquetWriter(resolved_file, RESOLVED_SCHEMA) as writer:
+            if previous is not None:
+                _write_resolved(duck, previous, as_of, writer)
         matched = _matched(duck, len(listed))
         counts = _counts(duck, findings_file, resolved_file)
     finally:
@@ -363,10 +373,61 @@ def _same_key() -> str:
     return " AND ".join(f"p.{k} = f.{k}" for k in KEY)
 
 
-def _optional(names: Sequence[str]) -> str:
-    """Each column as itself: DuckDB writes a column it proves non-null as a REQUIRED Parquet
-    field, which would change the contract's schema (every field optional, as pyarrow writes)."""
-    return ", ".join(f"CASE WHEN {n} IS NULL THEN NULL ELSE {n} END AS {n}" for n in names)
+_ROWS = 65_536
+"""Findings per record batch the lifecycle streams: memory is a few batches, never the run's."""
+
+
+def _aligned(
+    left: Iterator[pa.RecordBatch], right: pa.RecordBatchReader
+) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
+    """Two streams of the same rows in the same order, cut into pieces of equal length.
+
+    The wide columns stream from the files in their own order; only the narrow columns the
+    lifecycle computes are sorted (by DuckDB, spilling), so no sort ever holds whole findings.
+    """
+    rest = right.schema.empty_table()
+    for batch in left:
+        pieces = [rest]
+        have = rest.num_rows
+        while have < batch.num_rows:
+            more = right.read_next_batch()
+            pieces.append(pa.Table.from_batches([more]))
+            have += more.num_rows
+        joined = pa.concat_tables(pieces)
+        yield batch, joined.slice(0, batch.num_rows)
+        rest = joined.slice(batch.num_rows)
+
+
+def _with_lifecycle(batch: pa.RecordBatch, as_of: date) -> pa.Table:
+    """A previous run's findings in today's shape: runs before waivers were all open, first seen then."""
+    n = batch.num_rows
+
+    def column(name: str, fill: object) -> pa.Array:
+        kind = FINDINGS_SCHEMA.field(name).type
+        if name not in batch.schema.names:
+            return pa.array([fill] * n, kind)
+        values = batch.column(name)
+        return pc.fill_null(values, pa.scalar(fill, kind)) if fill is not None else values
+
+    fills = {"status": "open", "waiver_id": None, "change": None, "first_seen": as_of}
+    return pa.table(
+        [batch.column(f.name) if f.name in RECORD_SCHEMA.names else column(f.name, fills[f.name])
+         for f in FINDINGS_SCHEMA],
+        schema=FINDINGS_SCHEMA,
+    )  # fmt: skip
+
+
+def _write_resolved(duck: DuckDBEngine, previous: PreviousRun, as_of: date, writer: pq.ParquetWriter) -> None:
+    """The previous run's findings of rules that ran now and found them no more, in its order."""
+    sql = (
+        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND NOT EXISTS "
+        f"(SELECT 1 FROM lifecycle_found f WHERE {_same_key()}) AS gone FROM lifecycle_before p ORDER BY p.row"
+    )
+    with duck.batches(sql, _ROWS) as gone:
+        for before, flags in _aligned(pq.ParquetFile(previous.findings).iter_batches(_ROWS), gone):
+            kept = _with_lifecycle(before, previous.as_of).filter(flags.column("gone"))
+            stamp = pa.array([as_of] * kept.num_rows, pa.date32())
+            writer.write_table(pa.table([*kept.columns, stamp], schema=RESOLVED_SCHEMA))
 
 
 def _register(
@@ -443,9 +504,11 @@ def _register(
         )
 
 
-def _annotated_sql(n: int, as_of: date, previous: bool) -> str:
-    """This run's findings with their waiver (the lowest rank matching) and their change."""
-    record = ", ".join(f"f.{name}" for name in RECORD_SCHEMA.names)
+def _marks_sql(part: int, n: int, as_of: date, previous: bool) -> str:
+    """status, waiver_id, change and first_seen of rule ``part``'s findings, in their file's order.
+
+    The waiver is the lowest rank matching (in force first, then file order); ``n`` waivers.
+    """
     if previous:
         change = "CASE WHEN p.first_seen IS NULL THEN 'new' ELSE 'persisting' END"
         first_seen = f"coalesce(p.first_seen, {_day(as_of)})"
@@ -456,30 +519,13 @@ def _annotated_sql(n: int, as_of: date, previous: bool) -> str:
     else:
         change, first_seen, join = "'new'", _day(as_of), ""
     return (
-        f"SELECT {_optional(FINDINGS_SCHEMA.names)} FROM ("
-        f"SELECT f.part, f.row, {record}, CASE WHEN b.rank < {n} THEN 'waived' ELSE 'open' END AS status, "
-        f"w.id AS waiver_id, {change} AS change, {first_seen} AS first_seen "
-        "FROM lifecycle_found f "
-        "LEFT JOIN (SELECT part, row, min(rank) AS rank FROM lifecycle_matches GROUP BY ALL) b "
-        "ON b.part = f.part AND b.row = f.row "
+        f"SELECT CASE WHEN b.rank < {n} THEN 'waived' ELSE 'open' END AS status, w.id AS waiver_id, "
+        f"{change} AS change, {first_seen} AS first_seen "
+        f"FROM (SELECT * FROM lifecycle_found WHERE part = {part}) f "
+        f"LEFT JOIN (SELECT row, min(rank) AS rank FROM lifecycle_matches WHERE part = {part} GROUP BY ALL) b "
+        "ON b.row = f.row "
         f"LEFT JOIN lifecycle_waivers w ON w.i = b.rank - CASE WHEN b.rank >= {n} THEN {n} ELSE 0 END "
-        f"{join}) ORDER BY part, row"
-    )
-
-
-def _resolved_sql(as_of: date, previous: bool) -> str:
-    """The previous run's findings of rules that ran now and found them no more, in its order."""
-    if not previous:
-        empty = ", ".join(
-            f"CAST(NULL AS {'DATE' if f.type == pa.date32() else 'VARCHAR'}) AS {f.name}"
-            for f in RESOLVED_SCHEMA
-        )
-        return f"SELECT {empty} WHERE false"
-    return (
-        f"SELECT {_optional(RESOLVED_SCHEMA.names)} FROM ("
-        f"SELECT p.*, {_day(as_of)} AS resolved_as_of FROM lifecycle_before p "
-        "WHERE p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND NOT EXISTS ("
-        f"SELECT 1 FROM lifecycle_found f WHERE {_same_key()})) ORDER BY row"
+        f"{join} ORDER BY f.row"
     )
 
 

@@ -88,6 +88,16 @@ class DuckDBEngine(Engine):
             raise _engine_error(exc) from None
         return int(row[0]) if row else 0
 
+    def batches(self, sql: str, rows: int) -> pa.RecordBatchReader:
+        """The rows of ``sql`` as a stream of record batches of ``rows`` rows, not one table.
+
+        A sort finishes (spilling) before the first batch, so its errors are raised here.
+        """
+        try:
+            return self.con.sql(sql).to_arrow_reader(rows)
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+
     @contextmanager
     def file_order(self) -> Iterator[None]:
         """Within this block, scans return rows in file order (locating a bad CSV row needs it)."""
