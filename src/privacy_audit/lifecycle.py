@@ -7,8 +7,8 @@ inputs always give the same findings. A previous run's output folder tells each 
 it is ``new`` or ``persisting`` (and since when), and which earlier findings are resolved.
 
 Everything here runs after the rules, as DuckDB SQL over the rules' findings files and the
-previous run's findings.parquet, whichever engine ran the rules: millions of findings are never
-one table in Python.
+previous run's findings.parquet (whichever engine ran the rules), written a record batch at a
+time: millions of findings are never one table, in Python or in a sort.
 """
 
 from __future__ import annotations
@@ -330,9 +330,12 @@ def annotate(
 
     ``records`` are the rules' findings files (RECORD_SCHEMA) in rule order; the annotated
     findings and the resolved ones are written to ``folder`` as findings.parquet and
-    resolved.parquet. Everything runs as DuckDB SQL over files, so millions of findings (and as
-    many in the previous run) sort, join and spill inside DuckDB's memory limit: ``engine`` is
-    the audit's DuckDB engine when it has one, else a private one spilling into ``folder``.
+    resolved.parquet. The matching (waivers, previous run) is DuckDB SQL over the files, joining
+    and spilling inside DuckDB's memory limit; DuckDB sorts only the narrow columns it computes
+    back into file order, and they are pieced to the wide columns streamed from the files a
+    batch at a time (a sort of whole findings needs about their size in memory: 250 MB per
+    million). ``engine`` is the audit's DuckDB engine when it has one, else a private one
+    spilling into ``folder``.
     ``ran`` are the rules that ran to the end (pass or fail): only their earlier findings can be
     resolved, and only their waivers can be stale — a rule that errored proves nothing.
     """
@@ -419,13 +422,16 @@ def _with_lifecycle(batch: pa.RecordBatch, as_of: date) -> pa.Table:
 
 def _write_resolved(duck: DuckDBEngine, previous: PreviousRun, as_of: date, writer: pq.ParquetWriter) -> None:
     """The previous run's findings of rules that ran now and found them no more, in its order."""
-    sql = (
-        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND NOT EXISTS "
-        f"(SELECT 1 FROM lifecycle_found f WHERE {_same_key()}) AS gone FROM lifecycle_before p ORDER BY p.row"
+    sql = (  # a left join on the distinct keys (it spills), not NOT EXISTS (a mark join, which does not)
+        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND f.seen IS NULL AS gone "
+        f"FROM lifecycle_before p LEFT JOIN (SELECT DISTINCT {', '.join(KEY)}, true AS seen FROM lifecycle_found) f "
+        f"ON {_same_key()} ORDER BY p.row"
     )
     with duck.batches(sql, _ROWS) as gone:
         for before, flags in _aligned(pq.ParquetFile(previous.findings).iter_batches(_ROWS), gone):
             kept = _with_lifecycle(before, previous.as_of).filter(flags.column("gone"))
+            if not kept.num_rows:  # no empty row groups
+                continue
             stamp = pa.array([as_of] * kept.num_rows, pa.date32())
             writer.write_table(pa.table([*kept.columns, stamp], schema=RESOLVED_SCHEMA))
 
