@@ -53,7 +53,7 @@ def timed(name: str, command: list[str], work: Path) -> dict[str, object]:
 
 
 def findings_count(run: Path) -> int:
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{run / 'findings.parquet'}')").fetchone()[0]
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{run / 'findings.parquet'}')").fetchall()[0][0]
 
 
 def differences(run: Path, truth: Path) -> tuple[int, int]:

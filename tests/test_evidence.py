@@ -10,13 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import jsonschema
-import pyarrow as pa
 import pytest
 import xmlschema
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from typer.testing import CliRunner
 
+import privacy_audit.audit
 from handmade import make_export
 from privacy_audit.audit import AuditResult, run_audit
 from privacy_audit.cli import app
@@ -283,17 +284,14 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
 @pytest.fixture(scope="module")
 def waived(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditResult, WaiverNote]:
     """A result whose findings carry the lifecycle's status and waiver_id columns: RET-ORDER-OVERDUE waived."""
-    result = run_audit(_export(tmp_path_factory.mktemp("waived") / "export"), date(2026, 1, 1))
-    for rule_result in result.results:
-        n = rule_result.findings.num_rows
-        is_waived = rule_result.rule.id == "RET-ORDER-OVERDUE"
-        rule_result.findings = rule_result.findings.append_column(
-            "status", pa.array(["waived" if is_waived else "open"] * n, pa.string())
-        ).append_column("waiver_id", pa.array(["W-1" if is_waived else None] * n, pa.string()))
-    # Until the lifecycle's columns are in FINDINGS_SCHEMA, AuditResult.findings() cannot concatenate them.
-    tables = [r.findings for r in result.results]
-    result.findings = lambda: pa.concat_tables(tables)  # type: ignore[method-assign]
+    folder = tmp_path_factory.mktemp("waived")
     waiver = WaiverNote("W-1", "RET-ORDER-OVERDUE", "Tax audit 2026 keeps it", "DPO", date(2027, 3, 31))
+    entry = {"id": waiver.id, "rule": waiver.rule, "scope": "rule", "justification": waiver.justification,
+             "approved_by": waiver.approved_by, "expires": waiver.expires}  # fmt: skip
+    waivers = folder / "waivers.yaml"
+    waivers.write_text(yaml.safe_dump({"version": 1, "waivers": [entry]}), encoding="utf-8")
+    result = run_audit(_export(folder / "export"), date(2026, 1, 1), waivers_file=waivers)
+    assert result.lifecycle.counts_of("RET-ORDER-OVERDUE").waived  # the waiver matched
     return result, waiver
 
 
@@ -317,7 +315,7 @@ def test_sarif_is_written_batch_by_batch_as_the_whole_log(
     waived: tuple[AuditResult, WaiverNote], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result, waiver = waived
-    monkeypatch.setattr(sarif, "_BATCH", 1)  # every finding its own batch: millions stream this way
+    monkeypatch.setattr(privacy_audit.audit, "BATCH_ROWS", 1)  # a finding a batch: millions stream this way
     log = json.loads(sarif.write_sarif(result, tmp_path, [waiver]).read_text(encoding="utf-8"))
     assert len(log["runs"][0]["results"]) > 1
     assert log == sarif_log(result, [waiver])

@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from handmade import make_export
 from privacy_audit import __version__
 from privacy_audit.audit import RuleResult
 from privacy_audit.cli import app
-from privacy_audit.lifecycle import PreviousRun, Waiver, Waivers, annotate, exit_status
+from privacy_audit.lifecycle import Lifecycle, PreviousRun, Waiver, Waivers, annotate, exit_status
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, RECORD_SCHEMA, RESOLVED_SCHEMA
 from privacy_audit.rules import Severity
 
@@ -420,6 +423,8 @@ def test_report_compliance_exit_status_comes_from_its_summary(
 # --- properties ----------------------------------------------------------------------------
 
 RULE_IDS = ("RET-ORDER-OVERDUE", "CHILD-MINOR", "SHARE-SALE")
+# the properties' files (tmp_path is per test, and hypothesis runs many examples in one)
+SCRATCH = tempfile.mkdtemp(prefix="privacy-audit-test-lifecycle-")
 DAY = date(2026, 11, 1)
 keys = st.tuples(st.sampled_from(RULE_IDS), st.sampled_from(["R1", "R2", "R3", "R4"]),
                  st.sampled_from(["S1", "S2", None]))  # fmt: skip
@@ -469,8 +474,27 @@ def bag(listed: list[Waiver]) -> Waivers:
     return Waivers("w.yaml", "0" * 64, tuple(listed))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _remove_scratch() -> Iterator[None]:
+    yield
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+def written(table: pa.Table, name: str = "found.parquet") -> Path:
+    """``table`` in a Parquet file of its own folder, as a rule's findings (or a run's) are."""
+    path = Path(tempfile.mkdtemp(prefix="lifecycle-", dir=SCRATCH)) / name
+    pq.write_table(table, path)
+    return path
+
+
+def annotate_table(records: pa.Table, *args: object) -> Lifecycle:
+    """The lifecycle of one file of findings; its outputs beside it."""
+    path = written(records)
+    return annotate([path], RULE_IDS, *args, folder=path.parent)  # type: ignore[arg-type]
+
+
 def previous_of(table: pa.Table, as_of: date) -> PreviousRun:
-    return PreviousRun("prev", as_of, {}, "p", None, None, table)
+    return PreviousRun("prev", as_of, {}, "p", None, None, written(table, "findings.parquet"))
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -487,9 +511,9 @@ def open_keys(table: pa.Table) -> set[tuple[str, str]]:
 @given(finding_lists, waiver_lists(), waiver_lists())
 def test_adding_a_waiver_never_adds_an_open_finding(rows: list, listed: list, extra: list) -> None:
     records = table_of(rows)
-    before = annotate(records, RULE_IDS, DAY, bag(listed)).findings
+    before = annotate_table(records, DAY, bag(listed)).findings
     more = [*listed, *(w.model_copy(update={"id": f"X-{w.id}"}) for w in extra)]
-    after = annotate(records, RULE_IDS, DAY, bag(more)).findings
+    after = annotate_table(records, DAY, bag(more)).findings
     assert open_keys(after) <= open_keys(before)
 
 
@@ -497,8 +521,8 @@ def test_adding_a_waiver_never_adds_an_open_finding(rows: list, listed: list, ex
 @given(finding_lists, waiver_lists())
 def test_waivers_change_status_never_presence(rows: list, listed: list) -> None:
     records = table_of(rows)
-    plain = annotate(records, RULE_IDS, DAY).findings
-    waived = annotate(records, RULE_IDS, DAY, bag(listed)).findings
+    plain = annotate_table(records, DAY).findings
+    waived = annotate_table(records, DAY, bag(listed)).findings
     assert waived.schema.equals(FINDINGS_SCHEMA)
     assert waived.select(RECORD_SCHEMA.names).equals(records)  # every row, in order
     assert waived.select(["change", "first_seen"]).equals(plain.select(["change", "first_seen"]))
@@ -512,8 +536,8 @@ def test_waivers_change_status_never_presence(rows: list, listed: list) -> None:
 def test_same_inputs_give_byte_identical_findings_and_resolved(
     rows: list, earlier: list, listed: list
 ) -> None:
-    prior = previous_of(annotate(table_of(earlier), RULE_IDS, DAY - timedelta(days=30)).findings, DAY)
-    first, second = (annotate(table_of(rows), RULE_IDS, DAY, bag(listed), prior) for _ in range(2))
+    prior = previous_of(annotate_table(table_of(earlier), DAY - timedelta(days=30)).findings, DAY)
+    first, second = (annotate_table(table_of(rows), DAY, bag(listed), prior) for _ in range(2))
     assert parquet_bytes(first.findings) == parquet_bytes(second.findings)
     assert parquet_bytes(first.resolved) == parquet_bytes(second.resolved)
 
@@ -522,8 +546,8 @@ def test_same_inputs_give_byte_identical_findings_and_resolved(
 @given(finding_lists, waiver_lists())
 def test_the_same_findings_twice_are_neither_new_nor_resolved(rows: list, listed: list) -> None:
     records = table_of(rows)
-    first = annotate(records, RULE_IDS, DAY, bag(listed))
-    again = annotate(records, RULE_IDS, DAY, bag(listed), previous_of(first.findings, DAY))
+    first = annotate_table(records, DAY, bag(listed))
+    again = annotate_table(records, DAY, bag(listed), previous_of(first.findings, DAY))
     assert set(again.findings["change"].to_pylist()) <= {"persisting"}
     assert again.resolved.num_rows == 0
     assert again.findings.drop_columns(["change"]).equals(first.findings.drop_columns(["change"]))

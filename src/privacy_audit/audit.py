@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import tempfile
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from privacy_audit.engine import Engine, make_engine
 from privacy_audit.engine.base import INPUT, EngineError
+from privacy_audit.engine.duckdb import DuckDBEngine
 from privacy_audit.errors import InputError, closest
 from privacy_audit.export import Export, open_export, unreadable
 from privacy_audit.lifecycle import Lifecycle, Waivers, annotate, load_previous, load_waivers
-from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_table
+from privacy_audit.outputs.findings import RECORD_SCHEMA, findings_query
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.rules import REGISTRY, Rule, Status
@@ -25,18 +31,24 @@ from privacy_audit.sources.mapping import Mapping
 
 @dataclass
 class RuleResult:
-    """What one rule found."""
+    """What one rule found: how many findings, and the Parquet file (RECORD_SCHEMA) holding them.
+
+    ``keep`` is whatever keeps the file's folder alive (a temporary directory), or None.
+    """
 
     rule: Rule
     status: Status
     checked: int = 0
-    findings: pa.Table = field(default_factory=RECORD_SCHEMA.empty_table)  # before the lifecycle
+    violations: int = 0
+    file: Path | None = None  # before the lifecycle; None when the rule did not run to the end
     reason: str | None = None
     seconds: float = 0.0
+    keep: object = None
 
     @property
-    def violations(self) -> int:
-        return self.findings.num_rows
+    def findings(self) -> pa.Table:
+        """The rule's findings as one table: for small runs and tests (the outputs read the file)."""
+        return pq.read_table(self.file) if self.file else RECORD_SCHEMA.empty_table()
 
 
 @dataclass
@@ -58,8 +70,54 @@ class AuditResult:
     lifecycle: Lifecycle
 
     def findings(self) -> pa.Table:
-        """Every finding with its status, waiver_id, change and first_seen, in rule order."""
+        """Every finding with its status, waiver_id, change and first_seen, in rule order.
+
+        One table in memory: for library callers and small runs. The outputs read
+        ``finding_batches`` instead, so that millions of findings never are one table.
+        """
         return self.lifecycle.findings
+
+    def finding_batches(
+        self, columns: Sequence[str] | None = None, *, rule_id: str | None = None, status: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The findings in rule order, a record batch at a time; of one rule and status if given.
+
+        findings.parquet is read one row group at a time, and is sorted by rule: row groups whose
+        statistics exclude ``rule_id`` are skipped unread.
+        """
+        file = pq.ParquetFile(self.lifecycle.findings_file)
+        names = list(columns or file.schema_arrow.names)
+        wanted = {k: v for k, v in (("rule_id", rule_id), ("status", status)) if v is not None}
+        groups = [i for i in range(file.num_row_groups) if rule_id is None or _may_hold(file, i, rule_id)]
+        read = list(dict.fromkeys([*names, *wanted]))
+        for batch in file.iter_batches(BATCH_ROWS, row_groups=groups, columns=read):
+            masks = [pc.equal(batch.column(k), v) for k, v in wanted.items()]
+            if masks:
+                batch = batch.filter(functools.reduce(pc.and_, masks))
+            if batch.num_rows:
+                yield batch.select(names)
+
+    def close(self) -> None:
+        """Remove the findings files of a result that owns them (``run_audit`` without ``folder``)."""
+        if isinstance(self.lifecycle.keep, tempfile.TemporaryDirectory):
+            self.lifecycle.keep.cleanup()
+
+    def __enter__(self) -> AuditResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+BATCH_ROWS = 65_536
+"""Findings per record batch a consumer reads: a few MiB of Python objects at most."""
+
+
+def _may_hold(file: pq.ParquetFile, group: int, rule_id: str) -> bool:
+    """Whether row group ``group`` may hold findings of ``rule_id``, by its rule_id statistics."""
+    column = file.metadata.row_group(group).column(file.schema_arrow.get_field_index("rule_id"))
+    stats = column.statistics
+    return stats is None or not stats.has_min_max or stats.min <= rule_id <= stats.max
 
 
 Progress = Callable[[Rule, RuleResult | None], None]
@@ -88,8 +146,15 @@ def run_audit(
     mapping: Mapping | None = None,
     waivers_file: Path | None = None,
     previous: Path | None = None,
+    folder: Path | None = None,
 ) -> AuditResult:
     """Validate every input, run each rule, then apply waivers and the previous run.
+
+    Each rule's findings, then the run's findings.parquet and resolved.parquet, are written to
+    ``folder`` (the CLI's staging scratch). Without one they go to a temporary directory the
+    result owns: it lives as long as the result (or any of its rule results) and is removed by
+    ``close``, ``with``, or when the result is garbage — never by ``run_audit`` itself, since
+    callers read the findings after it returns.
 
     Raises ``InputError`` for unusable input, before any rule runs.
     """
@@ -101,6 +166,8 @@ def run_audit(
     prior = load_previous(previous, as_of) if previous else None
     engine = engine or make_engine()
     export = open_export(export_dir, engine, mapping)
+    keep = None if folder else tempfile.TemporaryDirectory(prefix="privacy-audit-findings-")
+    folder = folder or Path(keep.name)
     registered: set[str] = set()
     results = []
     for rule in rules or list(REGISTRY.values()):
@@ -110,13 +177,23 @@ def run_audit(
         for name in bound.tables.keys() - registered:
             engine.register(name, bound.tables[name])
             registered.add(name)
-        result = run_rule(engine, export, rule, bound.values, clause=", ".join(rule.sections(policy)))
+        result = run_rule(
+            engine,
+            export,
+            rule,
+            bound.values,
+            clause=", ".join(rule.sections(policy)),
+            folder=folder,
+            keep=keep,
+        )
         results.append(result)
         if progress:
             progress(rule, result)
-    records = pa.concat_tables([RECORD_SCHEMA.empty_table()] + [r.findings for r in results])
     ran = [r.rule.id for r in results if r.status in ("pass", "fail")]
-    lifecycle = annotate(records, ran, as_of, waivers, prior)
+    files = [r.file for r in results if r.file]
+    duck = engine if isinstance(engine, DuckDBEngine) else None  # its memory limit holds for the lifecycle
+    lifecycle = annotate(files, ran, as_of, waivers, prior, folder=folder, engine=duck)
+    lifecycle.keep = keep
     return AuditResult(
         as_of=as_of,
         policy=policy,
@@ -160,28 +237,43 @@ def skip_reason(rule: Rule, export: Export) -> str | None:
 
 
 def run_rule(
-    engine: Engine, export: Export, rule: Rule, params: dict[str, object], clause: str | None = None
+    engine: Engine,
+    export: Export,
+    rule: Rule,
+    params: dict[str, object],
+    clause: str | None = None,
+    folder: Path | None = None,
+    keep: object = None,
 ) -> RuleResult:
     """One rule: skipped when a table it needs is absent, error when its query fails.
 
-    ``clause`` is the sections its findings cite (by default the rule's declared ones).
+    ``clause`` is the sections its findings cite (by default the rule's declared ones). The
+    engine writes the findings to ``folder`` (kept alive by ``keep``); without a folder, to a
+    temporary directory the rule result owns.
     """
     reason = skip_reason(rule, export)
     if reason:
         return RuleResult(rule, Status.skipped, reason=reason)
+    if folder is None:
+        keep = tempfile.TemporaryDirectory(prefix="privacy-audit-findings-")
+        folder = Path(keep.name)
+    path = folder / f"rule-{re.sub(r'[^A-Za-z0-9-]', '-', rule.id)}.parquet"
     start = time.perf_counter()
     try:
-        rows = engine.query(rule.sql, params)
+        columns = engine.query(f"SELECT * FROM ({rule.sql}) AS found LIMIT 0", params).column_names
+        sql, bound = findings_query(rule, columns, clause)
+        found = engine.write_parquet(sql, {**params, **bound}, path)
         checked = int(engine.query(rule.checked_sql, params).column(0)[0].as_py() or 0)
     except EngineError as exc:
         if exc.kind == INPUT:  # the export, not the rule, is at fault: the run cannot stand
             raise unreadable(engine, export, rule.tables, exc) from None
         return RuleResult(rule, Status.error, reason=str(exc), seconds=time.perf_counter() - start)
-    found = findings_table(rule, rows, clause)
     return RuleResult(
         rule,
-        Status.failed if found.num_rows else Status.passed,
+        Status.failed if found else Status.passed,
         checked=checked,
-        findings=found,
+        violations=found,
+        file=path,
         seconds=time.perf_counter() - start,
+        keep=keep,
     )

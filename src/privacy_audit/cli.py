@@ -201,6 +201,7 @@ def audit(
 ) -> None:
     """Audit one export and write findings.parquet, resolved.parquet, summary.json and attestation.json to OUT."""
     from privacy_audit.audit import run_audit, select_rules
+    from privacy_audit.engine.base import EngineError
     from privacy_audit.lifecycle import exit_status, waiver_notes
     from privacy_audit.outputs.attestation import load_signer
     from privacy_audit.outputs.evidence import parse_formats, write_evidence
@@ -249,11 +250,14 @@ def audit(
                     mapping=loaded,
                     waivers_file=waivers,
                     previous=previous,
+                    folder=stage.scratch,  # the findings files go with the staging, like the spill
                 )
             write_outputs(result, stage.output)
             write_evidence(result, stage.output, evidence_formats, signer, waiver_notes(result.waivers))
     except InputError as exc:
         raise fail(str(exc)) from None
+    except EngineError as exc:  # the lifecycle's (a rule's own is its status): incomplete, nothing published
+        raise fail(f"the findings' lifecycle: {exc}", 3) from None
     print_summary(result, out_dir, out)
     raise typer.Exit(exit_status(summary(result), fail_on))
 

@@ -6,7 +6,9 @@ validated as strictly as the policy. A finding a waiver in force matches is kept
 inputs always give the same findings. A previous run's output folder tells each finding whether
 it is ``new`` or ``persisting`` (and since when), and which earlier findings are resolved.
 
-Everything here works on Arrow tables after the rules ran, so both engines share it.
+Everything here runs after the rules, as DuckDB SQL over the rules' findings files and the
+previous run's findings.parquet (whichever engine ran the rules), written a record batch at a
+time: millions of findings are never one table, in Python or in a sort.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from privacy_audit.engine.duckdb import DuckDBEngine
 from privacy_audit.errors import InputError, invalid
 from privacy_audit.outputs.findings import FINDINGS_SCHEMA, KEY, RECORD_SCHEMA, RESOLVED_SCHEMA, SUMMARY_FILE
 from privacy_audit.outputs.waived import WaiverNote
@@ -192,7 +194,7 @@ class PreviousRun:
     policy_digest: str
     policy_effective_digest: str | None  # None for runs from before partial policy files
     waivers_digest: str | None
-    findings: pa.Table  # FINDINGS_SCHEMA; first_seen filled for runs that predate it
+    findings: Path  # its findings.parquet, checked against FINDINGS_SCHEMA (lifecycle columns may be absent)
 
 
 class _PriorSummary(BaseModel):
@@ -217,14 +219,12 @@ def load_previous(directory: Path, as_of: date) -> PreviousRun:
     if prior.as_of > as_of:
         raise InputError(str(summary_file), key="as_of", expected="a run on or before --as-of")
     try:
-        table = pq.read_table(findings_file)
+        schema = pq.read_schema(findings_file)
     except (OSError, pa.ArrowException):
         raise InputError(str(findings_file), expected="a findings.parquet written by privacy-audit") from None
     for f in FINDINGS_SCHEMA:  # the lifecycle columns may be absent: runs from before waivers
-        absent = f.name not in table.column_names
-        if (absent and f.name in RECORD_SCHEMA.names) or not (
-            absent or table.schema.field(f.name).type == f.type
-        ):
+        absent = f.name not in schema.names
+        if (absent and f.name in RECORD_SCHEMA.names) or not (absent or schema.field(f.name).type == f.type):
             raise InputError(str(findings_file), column=f.name, expected=f"a column of type {f.type}")
     return PreviousRun(
         str(directory),
@@ -233,26 +233,8 @@ def load_previous(directory: Path, as_of: date) -> PreviousRun:
         prior.policy_digest,
         prior.policy_effective_digest,
         prior.waivers_digest,
-        _with_lifecycle(table, prior.as_of),
+        findings_file,
     )
-
-
-def _with_lifecycle(table: pa.Table, as_of: date) -> pa.Table:
-    """An earlier run's findings in today's shape: runs before waivers were all open, first seen then."""
-    n = table.num_rows
-
-    def column(name: str, fill: object) -> pa.Array:
-        kind = FINDINGS_SCHEMA.field(name).type
-        if name not in table.column_names:
-            return pa.array([fill] * n, kind)
-        return pc.fill_null(table.column(name), pa.scalar(fill, kind)) if fill is not None else table[name]
-
-    fills = {"status": "open", "waiver_id": None, "change": None, "first_seen": as_of}
-    return pa.table(
-        [table.column(f.name) if f.name in RECORD_SCHEMA.names else column(f.name, fills[f.name])
-         for f in FINDINGS_SCHEMA],
-        schema=FINDINGS_SCHEMA,
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -274,13 +256,28 @@ class RuleCounts:
 
 @dataclass
 class Lifecycle:
-    """Findings with status, waiver_id, change and first_seen; resolved findings; waiver uses."""
+    """The run's findings and resolved findings (two Parquet files), waiver uses, per-rule counts.
 
-    findings: pa.Table
-    resolved: pa.Table
+    ``findings_file`` has FINDINGS_SCHEMA, ``resolved_file`` RESOLVED_SCHEMA. ``keep`` is whatever
+    keeps their folder alive (a temporary directory the result owns), or None.
+    """
+
+    findings_file: Path
+    resolved_file: Path
     uses: list[WaiverUse] = field(default_factory=list)
     previous: PreviousRun | None = None
     counts: dict[str, RuleCounts] = field(default_factory=dict)
+    keep: object = None
+
+    @property
+    def findings(self) -> pa.Table:
+        """Every finding as one table: for small runs and tests (the outputs read the file)."""
+        return pq.read_table(self.findings_file)
+
+    @property
+    def resolved(self) -> pa.Table:
+        """Every resolved finding as one table: for small runs and tests."""
+        return pq.read_table(self.resolved_file)
 
     def counts_of(self, rule_id: str) -> RuleCounts:
         return self.counts.get(rule_id, RuleCounts())
@@ -316,104 +313,241 @@ class Lifecycle:
         }
 
 
-def _matches(findings: pa.Table, waivers: Sequence[Waiver], as_of: date) -> pa.Table:
-    """Every (pos, rank) pair of a finding and a waiver matching it; rank orders in-force first."""
-    n = len(waivers)
-    lists: dict[str, tuple[list[str], list[str], list[int]]] = {k: ([], [], []) for k in ("r", "s", "x")}
-    for i, w in enumerate(waivers):
-        rank = i if w.in_force(as_of) else n + i
-        kind, values = ("r", w.records) if w.records else ("s", w.subjects) if w.subjects else ("x", [""])
-        rules, vals, ranks = lists[kind]
-        rules += [w.rule] * len(values)
-        vals += values
-        ranks += [rank] * len(values)
-    base = findings.select(["pos", "rule_id", "record_id", "subject_id"])
-    pairs = [pa.table({"pos": pa.array([], pa.int64()), "rank": pa.array([], pa.int64())})]
-    for kind, column in (("r", "record_id"), ("s", "subject_id"), ("x", None)):
-        rules, vals, ranks = lists[kind]
-        if not rules:
-            continue
-        right = pa.table({"rule_id": rules, "rank": pa.array(ranks, pa.int64())})
-        keys = ["rule_id"]
-        if column:
-            right = right.append_column(column, pa.array(vals, pa.string()))
-            keys.append(column)
-        pairs.append(base.join(right, keys=keys, join_type="inner").select(["pos", "rank"]))
-    return pa.concat_tables(pairs)
+FINDINGS_FILE, RESOLVED_FILE = "findings.parquet", "resolved.parquet"
 
 
 def annotate(
-    findings: pa.Table,
+    records: Sequence[Path],
     ran: Collection[str],
     as_of: date,
     waivers: Waivers | None = None,
     previous: PreviousRun | None = None,
+    *,
+    folder: Path,
+    engine: DuckDBEngine | None = None,
 ) -> Lifecycle:
     """Add status, waiver_id, change and first_seen to a run's findings (rows and order kept).
 
+    ``records`` are the rules' findings files (RECORD_SCHEMA) in rule order; the annotated
+    findings and the resolved ones are written to ``folder`` as findings.parquet and
+    resolved.parquet. The matching (waivers, previous run) is DuckDB SQL over the files, joining
+    and spilling inside DuckDB's memory limit; DuckDB sorts only the narrow columns it computes
+    back into file order, and they are pieced to the wide columns streamed from the files a
+    batch at a time (a sort of whole findings needs about their size in memory: 250 MB per
+    million). ``engine`` is the audit's DuckDB engine when it has one, else a private one
+    spilling into ``folder``.
     ``ran`` are the rules that ran to the end (pass or fail): only their earlier findings can be
     resolved, and only their waivers can be stale — a rule that errored proves nothing.
     """
-    n = findings.num_rows
-    table = findings.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
-    listed = list(waivers.waivers) if waivers else []
-    pairs = _matches(table, listed, as_of)
-    best = np.full(n, -1, dtype=np.int64)
-    if pairs.num_rows:
-        chosen = pairs.group_by("pos").aggregate([("rank", "min")])
-        best[chosen["pos"].to_numpy()] = chosen["rank_min"].to_numpy()
-    index = np.where(best >= len(listed), best - len(listed), best)
-    ids = pa.array([w.id for w in listed] + [None], pa.string())
-    waiver_id = ids.take(pa.array(np.where(index < 0, len(listed), index)))
-    waived = (best >= 0) & (best < len(listed))
-    status = pa.array(np.where(waived, "waived", "open"), pa.string())
+    duck = engine or DuckDBEngine(temp_directory=folder)
+    try:
+        listed = list(waivers.waivers) if waivers else []
+        _register(duck, records, listed, ran, as_of, previous)
+        findings_file, resolved_file = folder / FINDINGS_FILE, folder / RESOLVED_FILE
+        with pq.ParquetWriter(findings_file, FINDINGS_SCHEMA) as writer:
+            for part, path in enumerate(records):
+                sql = _marks_sql(part, len(listed), as_of, previous is not None)
+                with duck.batches(sql, _ROWS) as marks:  # closed before the next query on the connection
+                    for found, marked in _aligned(pq.ParquetFile(path).iter_batches(_ROWS), marks):
+                        writer.write_table(
+                            pa.table([*found.columns, *marked.columns], schema=FINDINGS_SCHEMA)
+                        )
+        with pq.ParquetWriter(resolved_file, RESOLVED_SCHEMA) as writer:
+            if previous is not None:
+                _write_resolved(duck, previous, as_of, writer)
+        matched = _matched(duck, len(listed))
+        counts = _counts(duck, findings_file, resolved_file)
+    finally:
+        if engine is None:
+            duck.close()
+    return Lifecycle(findings_file, resolved_file, _uses(listed, matched, set(ran), as_of), previous, counts)
 
-    first_seen = pa.array([as_of] * n, pa.date32())
-    change = pa.array(["new"] * n, pa.string())
-    resolved = RESOLVED_SCHEMA.empty_table()
+
+def _day(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _files(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _same_key() -> str:
+    """The previous run's finding ``p`` is this run's ``f``: the same KEY (a null never matches)."""
+    return " AND ".join(f"p.{k} = f.{k}" for k in KEY)
+
+
+_ROWS = 65_536
+"""Findings per record batch the lifecycle streams: memory is a few batches, never the run's."""
+
+
+def _aligned(
+    left: Iterator[pa.RecordBatch], right: pa.RecordBatchReader
+) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
+    """Two streams of the same rows in the same order, cut into pieces of equal length.
+
+    The wide columns stream from the files in their own order; only the narrow columns the
+    lifecycle computes are sorted (by DuckDB, spilling), so no sort ever holds whole findings.
+    """
+    rest = right.schema.empty_table()
+    for batch in left:
+        pieces = [rest]
+        have = rest.num_rows
+        while have < batch.num_rows:
+            more = right.read_next_batch()
+            pieces.append(pa.Table.from_batches([more]))
+            have += more.num_rows
+        joined = pa.concat_tables(pieces)
+        yield batch, joined.slice(0, batch.num_rows)
+        rest = joined.slice(batch.num_rows)
+
+
+def _with_lifecycle(batch: pa.RecordBatch, as_of: date) -> pa.Table:
+    """A previous run's findings in today's shape: runs before waivers were all open, first seen then."""
+    n = batch.num_rows
+
+    def column(name: str, fill: object) -> pa.Array:
+        kind = FINDINGS_SCHEMA.field(name).type
+        if name not in batch.schema.names:
+            return pa.array([fill] * n, kind)
+        values = batch.column(name)
+        return pc.fill_null(values, pa.scalar(fill, kind)) if fill is not None else values
+
+    fills = {"status": "open", "waiver_id": None, "change": None, "first_seen": as_of}
+    return pa.table(
+        [batch.column(f.name) if f.name in RECORD_SCHEMA.names else column(f.name, fills[f.name])
+         for f in FINDINGS_SCHEMA],
+        schema=FINDINGS_SCHEMA,
+    )  # fmt: skip
+
+
+def _write_resolved(duck: DuckDBEngine, previous: PreviousRun, as_of: date, writer: pq.ParquetWriter) -> None:
+    """The previous run's findings of rules that ran now and found them no more, in its order."""
+    sql = (  # a left join on the distinct keys (it spills), not NOT EXISTS (a mark join, which does not)
+        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND f.seen IS NULL AS gone "
+        f"FROM lifecycle_before p LEFT JOIN (SELECT DISTINCT {', '.join(KEY)}, true AS seen FROM lifecycle_found) f "
+        f"ON {_same_key()} ORDER BY p.row"
+    )
+    with duck.batches(sql, _ROWS) as gone:
+        for before, flags in _aligned(pq.ParquetFile(previous.findings).iter_batches(_ROWS), gone):
+            kept = _with_lifecycle(before, previous.as_of).filter(flags.column("gone"))
+            if not kept.num_rows:  # no empty row groups
+                continue
+            stamp = pa.array([as_of] * kept.num_rows, pa.date32())
+            writer.write_table(pa.table([*kept.columns, stamp], schema=RESOLVED_SCHEMA))
+
+
+def _register(
+    duck: DuckDBEngine,
+    records: Sequence[Path],
+    listed: Sequence[Waiver],
+    ran: Collection[str],
+    as_of: date,
+    previous: PreviousRun | None,
+) -> None:
+    """The views and small tables the lifecycle's SQL reads.
+
+    ``lifecycle_found``: this run's findings with (part, row), their rule's place and their row
+    in its file, which is the order kept. ``lifecycle_targets``: one row per value a waiver
+    lists, with the waiver's rank (file order; expired ones after all in force, so the lowest
+    rank is the waiver in force first listed). ``lifecycle_before``: the previous run's findings
+    in today's shape — runs from before waivers were all open, first seen then.
+    """
+    columns = ", ".join(RECORD_SCHEMA.names)
+    parts = [
+        f"SELECT {i} AS part, file_row_number AS row, {columns} FROM read_parquet({_files([path])}, "
+        "file_row_number = true)"
+        for i, path in enumerate(records)
+    ]
+    empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {n}" for n in RECORD_SCHEMA.names)
+    parts.append(f"SELECT CAST(NULL AS BIGINT) AS part, CAST(NULL AS BIGINT) AS row, {empty} WHERE false")
+    duck.create_view("lifecycle_found", " UNION ALL ".join(parts))
+
+    n = len(listed)
+    ranks, rules, kinds, values = [], [], [], []
+    for i, w in enumerate(listed):
+        kind, targets = ("r", w.records) if w.records else ("s", w.subjects) if w.subjects else ("x", [""])
+        ranks += [i if w.in_force(as_of) else n + i] * len(targets)
+        rules += [w.rule] * len(targets)
+        kinds += [kind] * len(targets)
+        values += targets
+    duck.register(
+        "lifecycle_targets",
+        pa.table(
+            {"rank": pa.array(ranks, pa.int64()), "rule_id": pa.array(rules, pa.string()),
+             "kind": pa.array(kinds, pa.string()), "value": pa.array(values, pa.string())}
+        ),
+    )  # fmt: skip
+    duck.register(
+        "lifecycle_waivers",
+        pa.table({"i": pa.array(range(n), pa.int64()), "id": pa.array([w.id for w in listed], pa.string())}),
+    )
+    duck.register("lifecycle_ran", pa.table({"rule_id": pa.array(sorted(ran), pa.string())}))
+    duck.create_view(
+        "lifecycle_matches",
+        " UNION ALL ".join(
+            f"SELECT f.part, f.row, t.rank FROM lifecycle_found f JOIN lifecycle_targets t "
+            f"ON t.kind = '{kind}' AND f.rule_id = t.rule_id{match}"
+            for kind, match in (("r", " AND f.record_id = t.value"), ("s", " AND f.subject_id = t.value"),
+                                ("x", ""))
+        ),
+    )  # fmt: skip
     if previous is not None:
-        first_seen, change = _carried_over(table, previous, as_of)
-        resolved = _resolved(table, previous, ran, as_of)
-    columns = [findings.column(name) for name in RECORD_SCHEMA.names]
-    out = pa.table([*columns, status, waiver_id, change, first_seen], schema=FINDINGS_SCHEMA)
-    return Lifecycle(
-        out,
-        resolved,
-        _uses(listed, pairs, set(ran), as_of),
-        previous,
-        _counts(out, resolved),
+        have = set(pq.read_schema(previous.findings).names)
+        fills = {
+            "status": "coalesce(status, 'open')" if "status" in have else "'open'",
+            "waiver_id": "waiver_id" if "waiver_id" in have else "CAST(NULL AS VARCHAR)",
+            "change": "change" if "change" in have else "CAST(NULL AS VARCHAR)",
+            "first_seen": f"coalesce(first_seen, {_day(previous.as_of)})"
+            if "first_seen" in have
+            else _day(previous.as_of),
+        }
+        kept = ", ".join(RECORD_SCHEMA.names)
+        filled = ", ".join(f"{sql} AS {name}" for name, sql in fills.items())
+        duck.create_view(
+            "lifecycle_before",
+            f"SELECT file_row_number AS row, {kept}, {filled} "
+            f"FROM read_parquet({_files([previous.findings])}, file_row_number = true)",
+        )
+
+
+def _marks_sql(part: int, n: int, as_of: date, previous: bool) -> str:
+    """status, waiver_id, change and first_seen of rule ``part``'s findings, in their file's order.
+
+    The waiver is the lowest rank matching (in force first, then file order); ``n`` waivers.
+    """
+    if previous:
+        change = "CASE WHEN p.first_seen IS NULL THEN 'new' ELSE 'persisting' END"
+        first_seen = f"coalesce(p.first_seen, {_day(as_of)})"
+        join = (
+            f"LEFT JOIN (SELECT {', '.join(KEY)}, min(first_seen) AS first_seen "
+            f"FROM lifecycle_before GROUP BY ALL) p ON {_same_key()}"
+        )
+    else:
+        change, first_seen, join = "'new'", _day(as_of), ""
+    return (
+        f"SELECT CASE WHEN b.rank < {n} THEN 'waived' ELSE 'open' END AS status, w.id AS waiver_id, "
+        f"{change} AS change, {first_seen} AS first_seen "
+        f"FROM (SELECT * FROM lifecycle_found WHERE part = {part}) f "
+        f"LEFT JOIN (SELECT row, min(rank) AS rank FROM lifecycle_matches WHERE part = {part} GROUP BY ALL) b "
+        "ON b.row = f.row "
+        f"LEFT JOIN lifecycle_waivers w ON w.i = b.rank - CASE WHEN b.rank >= {n} THEN {n} ELSE 0 END "
+        f"{join} ORDER BY f.row"
     )
 
 
-def _carried_over(table: pa.Table, previous: PreviousRun, as_of: date) -> tuple[pa.Array, pa.Array]:
-    """first_seen and change per finding: persisting ones keep the earliest run that found them."""
-    before = previous.findings.group_by(KEY).aggregate([("first_seen", "min")])
-    joined = table.select(["pos", *KEY]).join(before, keys=KEY, join_type="left outer").sort_by("pos")
-    seen = joined["first_seen_min"]
-    first_seen = pc.fill_null(seen, pa.scalar(as_of, pa.date32())).combine_chunks()
-    change = pc.if_else(pc.is_valid(seen), "persisting", "new").combine_chunks()
-    return first_seen, change
+def _matched(duck: DuckDBEngine, n: int) -> dict[int, int]:
+    """Per waiver (its index in the file), how many findings it matched, in force or expired."""
+    rows = duck.query(
+        f"SELECT rank - CASE WHEN rank >= {n} THEN {n} ELSE 0 END AS i, count(*) AS n "
+        "FROM lifecycle_matches GROUP BY ALL"
+    )
+    return dict(zip(rows["i"].to_pylist(), rows["n"].to_pylist(), strict=True))
 
 
-def _resolved(table: pa.Table, previous: PreviousRun, ran: Collection[str], as_of: date) -> pa.Table:
-    """The previous run's findings of rules that ran now and found them no more, in its order."""
-    before = previous.findings
-    before = before.append_column("prev_pos", pa.array(np.arange(before.num_rows, dtype=np.int64)))
-    before = before.filter(pc.is_in(before["rule_id"], pa.array(sorted(ran), pa.string())))
-    gone = before.join(table.select(KEY), keys=KEY, join_type="left anti").sort_by("prev_pos")
-    gone = gone.drop_columns(["prev_pos"]).select(FINDINGS_SCHEMA.names)
-    stamp = pa.array([as_of] * gone.num_rows, pa.date32())
-    return pa.table([*gone.columns, stamp], schema=RESOLVED_SCHEMA)
-
-
-def _uses(listed: Sequence[Waiver], pairs: pa.Table, ran: set[str], as_of: date) -> list[WaiverUse]:
-    n = len(listed)
-    matched = np.zeros(n, dtype=np.int64)
-    if pairs.num_rows:
-        ranks = pairs["rank"].to_numpy()
-        np.add.at(matched, np.where(ranks >= n, ranks - n, ranks), 1)
+def _uses(listed: Sequence[Waiver], matched: dict[int, int], ran: set[str], as_of: date) -> list[WaiverUse]:
     uses = []
-    for w, hits in zip(listed, matched.tolist(), strict=True):
+    for i, w in enumerate(listed):
+        hits = matched.get(i, 0)
         if not w.in_force(as_of):
             state = "expired"
         elif w.rule not in ran:
@@ -424,17 +558,17 @@ def _uses(listed: Sequence[Waiver], pairs: pa.Table, ran: set[str], as_of: date)
     return uses
 
 
-def _counts(findings: pa.Table, resolved: pa.Table) -> dict[str, RuleCounts]:
-    def per_rule(table: pa.Table, mask: pa.Array | None = None) -> dict[str, int]:
-        rules = table["rule_id"] if mask is None else table["rule_id"].filter(mask)
-        return {v["values"].as_py(): v["counts"].as_py() for v in pc.value_counts(rules)}
-
-    is_open = pc.equal(findings["status"], "open")
-    opened, waived = per_rule(findings, is_open), per_rule(findings, pc.invert(is_open))
-    new, gone = per_rule(findings, pc.equal(findings["change"], "new")), per_rule(resolved)
+def _counts(duck: DuckDBEngine, findings_file: Path, resolved_file: Path) -> dict[str, RuleCounts]:
+    """Per rule: open, waived and new findings, and resolved ones, counted by DuckDB."""
+    rows = duck.query(
+        "SELECT rule_id, sum(opened) AS opened, sum(waived) AS waived, sum(new) AS new, sum(gone) AS gone "
+        "FROM (SELECT rule_id, (status = 'open')::BIGINT AS opened, (status <> 'open')::BIGINT AS waived, "
+        f"(change = 'new')::BIGINT AS new, 0 AS gone FROM read_parquet({_files([findings_file])}) "
+        f"UNION ALL SELECT rule_id, 0, 0, 0, 1 FROM read_parquet({_files([resolved_file])})) GROUP BY rule_id"
+    )
     return {
-        rule: RuleCounts(opened.get(rule, 0), waived.get(rule, 0), new.get(rule, 0), gone.get(rule, 0))
-        for rule in {*opened, *waived, *gone}
+        r["rule_id"]: RuleCounts(int(r["opened"]), int(r["waived"]), int(r["new"]), int(r["gone"]))
+        for r in rows.to_pylist()
     }
 
 

@@ -106,7 +106,7 @@ def print_summary(result: AuditResult, out_dir: Path, console: Console) -> None:
     waived = sum(c.waived for c in result.lifecycle.counts.values())
     console.print(
         f"{counts[Status.passed]} passed · {counts[Status.failed]} failed · {counts[Status.skipped]} skipped · "
-        f"{counts[Status.error]} errors · {result.findings().num_rows:,} findings ({waived:,} waived), "
+        f"{counts[Status.error]} errors · {sum(r.violations for r in result.results):,} findings ({waived:,} waived), "
         f"written to {out_dir}",
         highlight=False,
         soft_wrap=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -72,6 +73,13 @@ class Engine(ABC):
     @abstractmethod
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         """Run ``sql`` with ``$name`` parameters bound from ``params``."""
+
+    @abstractmethod
+    def write_parquet(self, sql: str, params: Mapping[str, object] | None, path: Path) -> int:
+        """Write the rows of ``sql`` (in its ``ORDER BY`` order) to a new Parquet file; how many.
+
+        Millions of findings go to a file this way without ever being one table in Python.
+        """
 
     def close(self) -> None:  # noqa: B027 - engines without resources need no close
         """Release the engine's resources."""

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot.errors import SqlglotError
 
 from privacy_audit.engine.base import Engine, EngineError
@@ -154,6 +155,15 @@ class SparkEngine(Engine):
             raise
         except Exception as exc:
             raise self.as_engine_error(exc) from None
+
+    def write_parquet(self, sql: str, params: Mapping[str, object] | None, path: Path) -> int:
+        """The result collected to the driver as Arrow, then written by pyarrow.
+
+        Spark writes a folder of part files, not one file; one rule's findings fit the driver.
+        """
+        table = self.query(sql, params)
+        pq.write_table(table, path)
+        return table.num_rows
 
     def close(self) -> None:
         """Drop this engine's views; stop the session only if this engine started it."""

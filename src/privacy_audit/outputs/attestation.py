@@ -108,7 +108,8 @@ def statement_bytes(result: AuditResult, summary: dict, output_digests: dict[str
 
     by_outcome: dict[str, list[str]] = {}
     for rule_result in result.results:
-        by_outcome.setdefault(outcome(rule_result), []).append(rule_result.rule.id)
+        opened = result.lifecycle.counts_of(rule_result.rule.id).open
+        by_outcome.setdefault(outcome(rule_result, opened), []).append(rule_result.rule.id)
     failed = by_outcome.get("fail", []) + by_outcome.get("error", [])
     warned = by_outcome.get("skipped", []) + by_outcome.get("waived", [])
     predicate = test_result_pb2.TestResult(

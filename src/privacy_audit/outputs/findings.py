@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from privacy_audit import __version__
 from privacy_audit.reporting.compliance.policy_text import NOT_FOUND, not_found
@@ -46,30 +47,33 @@ SEVERITIES = ("critical", "high", "medium", "low")
 SUMMARY_FILE = "summary.json"
 
 
-def findings_table(rule: Rule, rows: pa.Table, clause: str | None = None) -> pa.Table:
-    """Turn a rule query's rows (record_id, subject_id, detail[, table_name]) into findings.
+def findings_query(rule: Rule, columns: Collection[str], clause: str | None = None) -> tuple[str, dict]:
+    """The SQL (and its parameters) turning a rule query's rows into findings, sorted.
 
-    ``clause`` is the policy-text sections they cite, by default the rule's declared ones.
+    The rule's rows have record_id, subject_id, detail and, when it spans tables, table_name
+    (``columns`` are the ones it has); rule id, severity and ``clause`` (the policy-text sections
+    they cite, by default the rule's declared ones) are parameters, so the engine writes the
+    findings to a file without them ever being a table in Python. Subject and detail break
+    ties of table and record, so that a rule's findings come out in the same order every run.
     """
-    n = rows.num_rows
 
-    def text(name: str, default: str | None = None) -> pa.Array:
-        if name in rows.column_names:
-            return pc.cast(rows.column(name), pa.string()).combine_chunks()
-        return pa.array([default] * n, pa.string())
+    def text(name: str) -> str:
+        return f"CAST(found.{name} AS VARCHAR)" if name in columns else "CAST(NULL AS VARCHAR)"
 
-    return pa.table(
-        [
-            pa.array([rule.id] * n, pa.string()),
-            pa.array([rule.severity.value] * n, pa.string()),
-            text("table_name", rule.table),
-            text("record_id"),
-            text("subject_id"),
-            pa.array([clause or rule.clause] * n, pa.string()),
-            text("detail"),
-        ],
-        schema=RECORD_SCHEMA,
-    ).sort_by([("table_name", "ascending"), ("record_id", "ascending")])
+    table = text("table_name") if "table_name" in columns else "CAST($finding_table AS VARCHAR)"
+    sql = (
+        "SELECT CAST($finding_rule AS VARCHAR) AS rule_id, CAST($finding_severity AS VARCHAR) AS severity, "
+        f"{table} AS table_name, {text('record_id')} AS record_id, {text('subject_id')} AS subject_id, "
+        f"CAST($finding_clause AS VARCHAR) AS clause, {text('detail')} AS detail FROM ({rule.sql}) AS found "
+        "ORDER BY table_name NULLS LAST, record_id NULLS LAST, subject_id NULLS LAST, detail NULLS LAST"
+    )
+    params = {
+        "finding_rule": rule.id,
+        "finding_severity": rule.severity.value,
+        "finding_table": rule.table,
+        "finding_clause": clause or rule.clause,
+    }
+    return sql, params
 
 
 def summary(result: AuditResult) -> dict[str, object]:
@@ -162,7 +166,15 @@ def summary(result: AuditResult) -> dict[str, object]:
 
 
 def write_outputs(result: AuditResult, directory: Path) -> None:
-    """Write findings.parquet, resolved.parquet and summary.json into ``directory`` (not atomic by itself)."""
-    pq.write_table(result.findings(), directory / "findings.parquet")
-    pq.write_table(result.lifecycle.resolved, directory / "resolved.parquet")
+    """Write findings.parquet, resolved.parquet and summary.json into ``directory`` (not atomic by itself).
+
+    The lifecycle already wrote both Parquet files; they are linked (or copied) into place, and
+    stay where they were for whoever reads the result afterwards.
+    """
+    for source in (result.lifecycle.findings_file, result.lifecycle.resolved_file):
+        target = directory / source.name
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(source, target)
     (directory / SUMMARY_FILE).write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from privacy_audit.outputs.waived import open_findings, outcome
+from privacy_audit.outputs.waived import outcome
 
 if TYPE_CHECKING:
     from privacy_audit.audit import AuditResult
@@ -21,7 +21,7 @@ FILE = "junit.xml"
 
 def junit_tree(result: AuditResult) -> ET.ElementTree:
     """The JUnit XML of one run: a ``testsuites`` root holding one ``testsuite``."""
-    outcomes = [outcome(r) for r in result.results]
+    outcomes = [outcome(r, result.lifecycle.counts_of(r.rule.id).open) for r in result.results]
     counts = {k: str(outcomes.count(k)) for k in ("fail", "error", "skipped")}
     seconds = f"{sum(r.seconds for r in result.results):.3f}"
     root = ET.Element(
@@ -53,7 +53,7 @@ def junit_tree(result: AuditResult) -> ET.ElementTree:
             time=f"{rule_result.seconds:.3f}",
         )
         if status == "fail":
-            n = open_findings(rule_result.findings).num_rows
+            n = result.lifecycle.counts_of(rule.id).open
             ET.SubElement(
                 case, "failure", type=rule.severity.value, message=f"{n} open findings (§{rule.clause})"
             ).text = f"{n} open findings of {rule_result.checked} records checked; see findings.parquet"

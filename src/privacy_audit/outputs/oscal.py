@@ -38,7 +38,7 @@ def assessment_results(result: AuditResult, findings_digest: str, waivers: Itera
     def uid(kind: str, name: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"privacy-audit:{run_id}:{kind}:{name}"))
 
-    outcomes = {r.rule.id: outcome(r) for r in result.results}
+    outcomes = {r.rule.id: outcome(r, result.lifecycle.counts_of(r.rule.id).open) for r in result.results}
     observations = [
         ar.Observation(
             uuid=uid("observation", r.rule.id),

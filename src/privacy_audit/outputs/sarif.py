@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 FILE = "findings.sarif"
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_BATCH = 65_536
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
@@ -39,9 +38,8 @@ def _results(result: AuditResult, waivers: Iterable[WaiverNote]) -> Iterator[dic
     become Python objects all at once."""
     justification = {w.id: w.justification for w in waivers}
     index = {r.rule.id: i for i, r in enumerate(result.results)}
-    findings = result.findings()
-    for batch in findings.to_batches(max_chunksize=_BATCH):
-        part = pa.Table.from_batches([batch], findings.schema)
+    for batch in result.finding_batches():
+        part = pa.Table.from_batches([batch])
         waived = waived_mask(part).to_pylist()
         waiver_ids = (
             part.column("waiver_id").to_pylist() if "waiver_id" in part.column_names else [None] * len(waived)

@@ -37,13 +37,11 @@ def waived_mask(findings: pa.Table) -> pa.Array:
     return pc.fill_null(pc.equal(findings.column("status"), "waived"), False).combine_chunks()
 
 
-def open_findings(findings: pa.Table) -> pa.Table:
-    """The findings that count for the verdict and ``--fail-on``."""
-    return findings.filter(pc.invert(waived_mask(findings)))
+def outcome(result: RuleResult, open_findings: int) -> str:
+    """A rule's status for evidence: ``fail`` only with open findings, ``waived`` when all are waived.
 
-
-def outcome(result: RuleResult) -> str:
-    """A rule's status for evidence: ``fail`` only with open findings, ``waived`` when all are waived."""
+    ``open_findings`` is the rule's count of them (the lifecycle's, counted over findings.parquet).
+    """
     if result.status != "fail":
         return result.status
-    return "fail" if open_findings(result.findings).num_rows else "waived"
+    return "fail" if open_findings else "waived"

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from privacy_audit.audit import AuditResult
+from privacy_audit.outputs.findings import FINDINGS_SCHEMA
 
 FOLDER = "evidence"
 COLUMNS = ("table_name", "record_id", "subject_id", "status", "waiver_id", "detail")
@@ -33,13 +33,18 @@ def evidence_name(rule_id: str) -> str:
 
 
 def write_rule_evidence(result: AuditResult, out_dir: Path) -> list[Path]:
-    """Write one CSV per failing rule with every finding of it (open and waived); their paths."""
-    findings = result.findings()
+    """Write one CSV per failing rule with every finding of it (open and waived); their paths.
+
+    Each CSV is written a record batch at a time: a rule with millions of findings is never one
+    table in memory.
+    """
+    schema = FINDINGS_SCHEMA
     written = []
     for rule_id in failing(result):
-        rows: pa.Table = findings.filter(pc.equal(findings["rule_id"], rule_id)).select(list(COLUMNS))
         path = out_dir / evidence_name(rule_id)
         path.parent.mkdir(exist_ok=True)
-        pacsv.write_csv(rows, path)
+        with pacsv.CSVWriter(path, pa.schema([schema.field(c) for c in COLUMNS])) as writer:
+            for batch in result.finding_batches(COLUMNS, rule_id=rule_id):
+                writer.write_batch(batch)
         written.append(path)
     return written

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-import pyarrow.compute as pc
 from markupsafe import Markup
 
 from privacy_audit.audit import RuleResult
@@ -369,10 +368,12 @@ def tag_link(result: RuleResult) -> str:
 
 def _rule_section(run: ComplianceRun, result: RuleResult, sample: int) -> str:
     rule, counts = result.rule, run.result.lifecycle.counts_of(result.rule.id)
-    found = run.result.findings()
-    found = found.filter(pc.and_(pc.equal(found["rule_id"], rule.id), pc.equal(found["status"], "open")))
     columns = ["table_name", "record_id", "subject_id", "change", "first_seen", "detail"]
-    evidence = found.slice(0, sample).select(columns).to_pylist()
+    evidence: list[dict] = []
+    for batch in run.result.finding_batches(columns, rule_id=rule.id, status="open"):
+        evidence += batch.slice(0, sample - len(evidence)).to_pylist()
+        if len(evidence) >= sample:
+            break
     csv = evidence_name(rule.id)
     n = counts.open
     shown = f"the first {len(evidence):,} of {n:,} open" if n > len(evidence) else f"all {n:,} open"
