@@ -731,16 +731,30 @@ def generate(
     )
 
 
+_SIGNALLED: list[int] = []
+"""The signal that ended the run, if one did: whatever error it surfaced as, the exit is 128 + it."""
+
+
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM (a scheduler's timeout, ``kill``) unwinds like SIGINT: staging is removed, exit 143."""
+    _SIGNALLED.append(signum)
     err.print("[bold red]error:[/] terminated; nothing was written", highlight=False, markup=True)
     raise SystemExit(128 + signum)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A signal that lands while DuckDB runs a statement comes back as DuckDB's "interrupted"
+    error rather than as the handler's exit: the exit code still says terminated."""
     signal.signal(signal.SIGTERM, _terminated)
-    sys.exit(app())
+    try:
+        code = app()
+    except BaseException:
+        if not _SIGNALLED:
+            raise
+        code = None
+    sys.exit(128 + _SIGNALLED[0] if _SIGNALLED else code)
 
 
 if __name__ == "__main__":  # python -m privacy_audit.cli, or spark-submit …/privacy_audit/cli.py
