@@ -55,6 +55,8 @@ class TrendParameters(BaseModel):
     out_dir: Path
     policy: FilePath | None = None
     policy_text: FilePath | None = None  # recorded with its digest; the report cites no section
+    # The CLI's scanner's values (LeakScanner.save, passed by the runner): collected once a run.
+    leak_values: FilePath | None = None
 
     @field_validator("period_start", "period_end", mode="before")
     @classmethod
@@ -66,12 +68,12 @@ class TrendParameters(BaseModel):
                 raise ValueError("expected a date YYYY-MM-DD") from None
         return value
 
-    @field_validator("policy", "policy_text", mode="before")
+    @field_validator("policy", "policy_text", "leak_values", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("export_dir", "out_dir", "policy", "policy_text")
+    @field_validator("export_dir", "out_dir", "policy", "policy_text", "leak_values")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -145,7 +147,11 @@ def build_publication(params: TrendParameters) -> TrendPublication:
             verify(disclosed.table, rules.k, rules.protection_pct)
         except VerificationError as exc:
             raise PublicationError(str(exc)) from None
-        leaks = LeakScanner.from_engine(engine).scan_table(disclosed.table)
+        if params.leak_values:
+            scanner = LeakScanner.load(params.leak_values, engine)
+        else:
+            scanner = LeakScanner.from_engine(engine)
+        leaks = scanner.scan_table(disclosed.table)
         if leaks:
             raise PublicationError("identifier scan of trends.parquet failed: " + "; ".join(leaks))
     finally:

@@ -44,6 +44,7 @@ def prepare(
     out_dir: str = "",
     policy: str = "",
     policy_text: str = "",
+    leak_values: str = "",
 ) -> TrendPublication:
     """Validate the parameters, then build, verify, scan and write the publication."""
     params = parameters(
@@ -54,6 +55,7 @@ def prepare(
         out_dir=out_dir,
         policy=policy,
         policy_text=policy_text,
+        leak_values=leak_values,
     )
     return publish_trends(params)
 
