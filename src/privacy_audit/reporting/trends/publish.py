@@ -30,6 +30,7 @@ from privacy_audit.export import open_export
 from privacy_audit.outputs.folder import overlaps, write_atomically
 from privacy_audit.policy import load_policy
 from privacy_audit.reporting.common.leaks import LeakScanner
+from privacy_audit.reporting.common.notebook_defaults import MEMORY_LIMIT
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.reporting.trends.aggregates import BREAKDOWNS, LINKED_TOTALS, aggregate
 from privacy_audit.reporting.trends.disclosure import Disclosed, DisclosureRules, Layout, protect
@@ -57,6 +58,7 @@ class TrendParameters(BaseModel):
     policy_text: FilePath | None = None  # recorded with its digest; the report cites no section
     # The CLI's scanner's values (LeakScanner.save, passed by the runner): collected once a run.
     leak_values: FilePath | None = None
+    memory_limit: str = MEMORY_LIMIT  # the kernel's DuckDB spills beyond it, as the audit's does
 
     @field_validator("period_start", "period_end", mode="before")
     @classmethod
@@ -137,7 +139,7 @@ def build_publication(params: TrendParameters) -> TrendPublication:
     """Aggregate, apply disclosure control, verify independently and scan for identifiers."""
     policy, digest = load_policy(params.policy)
     text = load_policy_text(params.policy_text)
-    engine = make_engine("duckdb")
+    engine = make_engine("duckdb", memory_limit=params.memory_limit)
     try:
         export = open_export(params.export_dir, engine)
         cells = aggregate(engine, params.period_start, params.period_end, policy.region_of())
