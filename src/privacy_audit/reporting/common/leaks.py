@@ -563,9 +563,12 @@ def _distinct_hashes(
         f'SELECT CAST("{c}" AS VARCHAR) AS v FROM "{t}" WHERE "{c}" IS NOT NULL' for t, c in sources
     )
     flags = ", ".join(f"({keep}) AS keep{i}" for i, keep in enumerate(keeps))
+    # Materialized: else the optimizer pushes the filters below the DISTINCT, into the scans,
+    # and every row of order_items is normalized again.
     rows = engine.query(
+        f"WITH normalized AS MATERIALIZED (SELECT DISTINCT {norm} AS n FROM ({union})) "
         f"SELECT hash(n) AS h, {_WORDS_SQL} + 1 AS words, {flags} "
-        f"FROM (SELECT DISTINCT {norm} AS n FROM ({union})) WHERE n <> '' AND {_WORDS_SQL} < {MAX_WORDS}"
+        f"FROM normalized WHERE n <> '' AND {_WORDS_SQL} < {MAX_WORDS}"
     )
     kept = [rows.column(f"keep{i}").to_numpy(zero_copy_only=False) for i in range(len(keeps))]
     if lengths is not None:
