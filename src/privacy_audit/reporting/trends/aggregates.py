@@ -119,12 +119,11 @@ def _revenue_measure(currencies: int) -> str:
     return "'revenue'" if currencies <= 1 else "'revenue_' || lower(o.currency)"
 
 
-def _lines_sql(revenue: str) -> str:
-    """Counted order lines of the period with their account, region, category and collection,
-    and the month and quarter they count in."""
+def _lines_sql(period: str, revenue: str) -> str:
+    """Counted order lines of the period with their account, region, category and collection."""
     return f"""
-        SELECT o.order_id, o.account_id, {_period("o.order_date", "month")} AS month,
-               {_period("o.order_date", "quarter")} AS quarter, {revenue} AS revenue_measure,
+        SELECT o.order_id, o.account_id, {_period("o.order_date", period)} AS period,
+               {revenue} AS revenue_measure,
                coalesce(r.region, 'Other') AS region,
                {_label("p.category")} AS category, {_label("p.collection")} AS collection,
                i.quantity, CAST(i.quantity * i.unit_price AS DECIMAL(38, 2)) AS amount
@@ -139,44 +138,37 @@ def _lines_sql(revenue: str) -> str:
     """
 
 
-# Both read the one ``lines`` of ``_order_lines_sql``: the order-line join is computed once.
-_SALES_SQL = """
-    WITH main AS (
-        SELECT order_id, account_id, period, region, category FROM (
-            SELECT order_id, account_id, month AS period, region, category,
-                   row_number() OVER (PARTITION BY order_id ORDER BY sum(amount) DESC, category) AS rank
-            FROM lines GROUP BY order_id, account_id, month, region, category)
-        WHERE rank = 1
-    )
-    SELECT period, category AS d1, region AS d2, account_id AS contributor, 'orders' AS measure,
-           CAST(count(*) AS DECIMAL(38, 2)) AS value
-    FROM main GROUP BY ALL
-    UNION ALL
-    SELECT month, category, region, account_id, 'units', CAST(sum(quantity) AS DECIMAL(38, 2))
-    FROM lines GROUP BY ALL
-    UNION ALL
-    SELECT month, category, region, account_id, revenue_measure, sum(amount)
-    FROM lines GROUP BY ALL
-"""
-
-_COLLECTIONS_SQL = """
-    SELECT quarter AS period, collection AS d1, NULL AS d2, account_id AS contributor, 'units' AS measure,
-           CAST(sum(quantity) AS DECIMAL(38, 2)) AS value
-    FROM lines GROUP BY ALL
-    UNION ALL
-    SELECT quarter, collection, NULL, account_id, revenue_measure, sum(amount)
-    FROM lines GROUP BY ALL
-"""
-
-
-def _order_lines_sql(revenue: str) -> str:
-    """The cells of both order-line breakdowns in one query over one materialized ``lines``."""
-    sales, collections = _cells_sql(SALES, _SALES_SQL), _cells_sql(COLLECTIONS, _COLLECTIONS_SQL)
+def _sales_sql(revenue: str) -> str:
     return f"""
-        WITH lines AS MATERIALIZED ({_lines_sql(revenue)})
-        SELECT * FROM ({sales})
+        WITH lines AS ({_lines_sql("month", revenue)}),
+        main AS (
+            SELECT order_id, account_id, period, region, category FROM (
+                SELECT order_id, account_id, period, region, category,
+                       row_number() OVER (PARTITION BY order_id ORDER BY sum(amount) DESC, category) AS rank
+                FROM lines GROUP BY order_id, account_id, period, region, category)
+            WHERE rank = 1
+        )
+        SELECT period, category AS d1, region AS d2, account_id AS contributor, 'orders' AS measure,
+               CAST(count(*) AS DECIMAL(38, 2)) AS value
+        FROM main GROUP BY ALL
         UNION ALL
-        SELECT * FROM ({collections})
+        SELECT period, category, region, account_id, 'units', CAST(sum(quantity) AS DECIMAL(38, 2))
+        FROM lines GROUP BY ALL
+        UNION ALL
+        SELECT period, category, region, account_id, revenue_measure, sum(amount)
+        FROM lines GROUP BY ALL
+    """
+
+
+def _collections_sql(revenue: str) -> str:
+    return f"""
+        WITH lines AS ({_lines_sql("quarter", revenue)})
+        SELECT period, collection AS d1, NULL AS d2, account_id AS contributor, 'units' AS measure,
+               CAST(sum(quantity) AS DECIMAL(38, 2)) AS value
+        FROM lines GROUP BY ALL
+        UNION ALL
+        SELECT period, collection, NULL, account_id, revenue_measure, sum(amount)
+        FROM lines GROUP BY ALL
     """
 
 
@@ -279,12 +271,14 @@ def aggregate(engine: Engine, period_start: date, period_end: date, region_of: M
         .column("n")[0]
         .as_py()
     )
-    queries = [
-        _order_lines_sql(_revenue_measure(currencies)),
-        _cells_sql(PARTNERS, _PARTNERS_SQL),
-        _cells_sql(FUNNEL, _FUNNEL_SQL),
-    ]
-    tables = [engine.query(sql, params).cast(CELL_SCHEMA) for sql in queries]
+    revenue = _revenue_measure(currencies)
+    contributions = {
+        SALES: _sales_sql(revenue),
+        COLLECTIONS: _collections_sql(revenue),
+        PARTNERS: _PARTNERS_SQL,
+        FUNNEL: _FUNNEL_SQL,
+    }
+    tables = [engine.query(_cells_sql(b, sql), params).cast(CELL_SCHEMA) for b, sql in contributions.items()]
     return pa.concat_tables(tables).sort_by(
         [(c, "ascending") for c in ("breakdown", "period", "measure", "dim1_value", "dim2_value")]
     )
