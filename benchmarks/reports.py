@@ -11,6 +11,9 @@ second work tree (e.g. one at ``main``) is measured with the same script:
 
     python benchmarks/reports.py --export /tmp/rep100k/export --repeat 3
     python benchmarks/reports.py --contacts 100000 --work /tmp/rep100k --src /tmp/main/src
+
+``--phases`` instead times, in this process, the trend report's steps one by one (what its
+kernel does, and the leak scanner the CLI builds): where a report's time goes.
 """
 
 from __future__ import annotations
@@ -106,6 +109,39 @@ def generate(contacts: int, work: Path, src: Path) -> Path:
     return export
 
 
+def phases(export: Path) -> None:
+    """Each step of the trend publication, and the leak scanner's build, timed in this process."""
+    from datetime import date
+
+    from privacy_audit.engine import make_engine
+    from privacy_audit.export import open_export
+    from privacy_audit.policy import load_policy
+    from privacy_audit.reporting.common.leaks import LeakScanner
+    from privacy_audit.reporting.trends.aggregates import aggregate
+    from privacy_audit.reporting.trends.disclosure import DisclosureRules, protect
+    from privacy_audit.reporting.trends.publish import LAYOUT
+    from privacy_audit.reporting.trends.verifier import verify
+
+    policy, _ = load_policy(None)
+    rules = DisclosureRules(10, policy.disclosure.dominance_share, policy.disclosure.protection_pct)
+    engine = make_engine("duckdb", memory_limit="3GB")
+    start = date.fromisoformat(PERIOD[0]), date.fromisoformat(PERIOD[1])
+    state: dict[str, object] = {}
+    steps = {
+        "open_export (validation)": lambda: open_export(export, engine),
+        "aggregate": lambda: state.update(cells=aggregate(engine, *start, policy.region_of())),
+        "protect": lambda: state.update(disclosed=protect(state["cells"], rules, LAYOUT)),
+        "verify": lambda: verify(state["disclosed"].table, rules.k, rules.protection_pct),
+        "leak scanner build": lambda: state.update(scanner=LeakScanner.from_engine(engine)),
+        "scan_table": lambda: state["scanner"].scan_table(state["disclosed"].table),
+    }
+    print("| step | seconds |\n|---|---:|")
+    for name, step in steps.items():
+        began = time.perf_counter()
+        step()
+        print(f"| {name} | {time.perf_counter() - began:.1f} s |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,9 +157,14 @@ def main() -> None:
         help="Passed to every command (the reports take it once they have the option); default: theirs.",
     )
     parser.add_argument("--only", nargs="*", help="Measure only these commands (audit, compliance, trends).")
+    parser.add_argument("--phases", action="store_true", help="Time the trend report's steps instead.")
     args = parser.parse_args()
     src = args.src.resolve()
     export = args.export.resolve() if args.export else generate(args.contacts, args.work, src)
+    if args.phases:
+        sys.path.insert(0, str(src))
+        phases(export)
+        return
     runs: dict[str, list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="reports-bench-") as tmp:
         for name, cmd in commands(export, Path(tmp), args.memory_limit).items():
