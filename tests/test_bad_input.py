@@ -283,6 +283,21 @@ def test_memory_limit_not_a_size(csv_export: Path, tmp_path: Path) -> None:
     assert_one_clear_line(*audit(csv_export, tmp_path, "--memory-limit", "lots"), "--memory-limit", "4GB")
 
 
+@pytest.mark.parametrize(
+    "report",
+    [
+        ["compliance", "--as-of", "2026-01-01"],
+        ["trends", "--period-start", "2025-01-01", "--period-end", "2025-12-31"],
+    ],
+)
+def test_a_reports_memory_limit_not_a_size(csv_export: Path, tmp_path: Path, report: list[str]) -> None:
+    """The reports' engines are bounded like the audit's, and a bad bound is refused the same way."""
+    out = ["--export", str(csv_export), "--out", str(tmp_path / "out"), "--memory-limit", "lots"]
+    result = runner.invoke(app, ["report", *report, *out])
+    assert_one_clear_line(result.exit_code, result.stderr, "--memory-limit", "4GB")
+    assert not (tmp_path / "out").exists()
+
+
 def test_country_code_not_iso(tmp_path: Path) -> None:
     export = make_export(
         tmp_path / "export", {"accounts": [{"account_id": "A1", "country": "<b>uk</b>"}]}, "csv"

@@ -589,6 +589,13 @@ def report_compliance(
         Path | None,
         typer.Option("--sign-key", help="Ed25519 private key (PEM): sign the run's attestation.json."),
     ] = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit, in this process and in the notebook's kernel, as the audit's.",
+        ),
+    ] = "3GB",
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
     from privacy_audit.lifecycle import exit_status
@@ -598,6 +605,7 @@ def report_compliance(
     from privacy_audit.reporting.compliance.run import check_earlier_runs, parameters
 
     day = parse_day(as_of)
+    engine = start_engine(EngineName.duckdb, {"memory_limit": memory_limit})
     with report_errors():
         params = parameters(
             export_dir=export_dir,
@@ -608,13 +616,14 @@ def report_compliance(
             previous=previous or "",
             waivers=waivers or "",
             sign_key=sign_key or "",
+            memory_limit=memory_limit,
         )
         check_target(params.out_dir, params.export_dir)
         check_earlier_runs(params)
         if params.sign_key:
             load_signer(params.sign_key)  # an unusable key is exit 2 before any kernel starts
         # So are an unusable policy, policy text or export: the scanner reads all three.
-        scanner = leak_scanner(params.export_dir, params.policy, params.policy_text)
+        scanner = leak_scanner(params.export_dir, params.policy, params.policy_text, engine)
         html = publish("compliance_report.ipynb", params, "compliance.html", cell_timeout, scanner)
     print_line(out, f"compliance report written to {html}")
     published = json.loads((html.parent / "summary.json").read_text(encoding="utf-8"))
@@ -640,14 +649,23 @@ def report_trends(
         ),
     ] = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit, in this process and in the notebook's kernel, as the audit's.",
+        ),
+    ] = "3GB",
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
+    from privacy_audit.export import open_export
     from privacy_audit.outputs.folder import check_target
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.common.leaks import LeakScanner
     from privacy_audit.reporting.compliance.policy_text import load_policy_text
     from privacy_audit.reporting.trends.publish import parameters
 
+    engine = start_engine(EngineName.duckdb, {"memory_limit": memory_limit})
     with report_errors():  # parameters, policy and export are all checked before a kernel starts
         params = parameters(
             export_dir=export_dir,
@@ -657,16 +675,15 @@ def report_trends(
             out_dir=out_dir,
             policy=policy or "",
             policy_text=policy_text or "",
+            memory_limit=memory_limit,
         )
         load_policy(params.policy)
         load_policy_text(params.policy_text)
         check_target(params.out_dir, params.export_dir)
+        open_export(params.export_dir, engine)
+        # The kernel scans trends.parquet with this scanner's values (the runner hands them over).
         html = publish(
-            "trends_report.ipynb",
-            params,
-            "trends.html",
-            cell_timeout,
-            LeakScanner.from_export(params.export_dir),
+            "trends_report.ipynb", params, "trends.html", cell_timeout, LeakScanner.from_engine(engine)
         )
     print_line(out, f"trend report written to {html}")
 

@@ -129,3 +129,29 @@ def test_values_are_held_as_hashes(scanner: LeakScanner) -> None:
     # One 8-byte hash per distinct value kept: "Aurora" is also a collection, "Bijou" too short.
     held = {kind: (h.dtype, len(h)) for kind, h in scanner._hashes.items()}
     assert held["email"] == (np.uint64, 1) and held["company name"] == (np.uint64, 2)
+
+
+def test_a_saved_scanner_finds_what_the_one_that_saved_it_finds(scanner: LeakScanner, tmp_path: Path) -> None:
+    # The trend report's kernel scans with the values the CLI collected (saved, then loaded).
+    from privacy_audit.engine import make_engine
+
+    loaded = LeakScanner.load(scanner.save(tmp_path / "values.npz"), make_engine("duckdb"))
+    table = _clean().append_column("partner", pa.array([ACCOUNT, "CON-000007"]))
+    table = table.set_column(1, "dim1_value", pa.array([f"{COMPANY} (Paris)", "Claire Dubois"]))
+    text = f"<td>{STREET}</td>\n<td>ord-000900</td>\n{COMPANY.lower()}"
+    assert loaded.scan_table(table) == scanner.scan_table(table) != []
+    assert loaded.scan_text(text) == scanner.scan_text(text) != []
+    assert loaded.scan_table(_clean()) == []
+
+
+def test_a_scanner_saved_by_an_engine_hashing_otherwise_is_refused(
+    scanner: LeakScanner, tmp_path: Path
+) -> None:
+    from privacy_audit.engine import make_engine
+
+    path = scanner.save(tmp_path / "values.npz")
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    np.savez(path, **{**arrays, "probe": arrays["probe"] + np.uint64(1)})
+    with pytest.raises(ValueError, match="hash differs"):
+        LeakScanner.load(path, make_engine("duckdb"))

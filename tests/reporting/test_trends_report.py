@@ -241,11 +241,13 @@ def test_the_notebook_is_presentation_only() -> None:
     path = Path(__file__).resolve().parents[2] / "notebooks" / "trends_report.ipynb"
     notebook = nbformat.read(path, as_version=4)
     assert list(papermill.inspect_notebook(str(path))) == [
-        "export_dir", "period_start", "period_end", "k", "out_dir", "policy", "policy_text",
+        "export_dir", "period_start", "period_end", "k", "out_dir", "policy", "policy_text", "leak_values",
+        "memory_limit",
     ]  # fmt: skip
     calls = [c.source for c in notebook.cells[1:]]
     assert calls[0].endswith(
-        "pub = trends_report.prepare(export_dir, period_start, period_end, k, out_dir, policy, policy_text)"
+        "given = (export_dir, period_start, period_end, k, out_dir, policy, policy_text, leak_values, memory_limit)"
+        "\npub = trends_report.prepare(*given)"
     )
     assert all(hasattr(trends_report, c.removeprefix("trends_report.").split("(")[0]) for c in calls[1:])
     assert all(c.get("outputs") == [] and c.get("execution_count") is None for c in notebook.cells)

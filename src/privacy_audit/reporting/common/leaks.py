@@ -127,6 +127,7 @@ _ID_TEXT_KEEP = (
     f"{_CHARS_SQL} >= {ID_TEXT_MIN_CHARS} AND regexp_matches(n, '[a-z]') AND regexp_matches(n, '[0-9]')"
 )
 _ID_CELL_KEEP = f"(regexp_matches(n, '[a-z]') OR {_CHARS_SQL} >= {MIN_DIGITS})"
+_PROBE = "ord 000900 dubois paris"  # hashed by the saving and the loading engine: the same hash?
 
 
 class Said(NamedTuple):
@@ -230,17 +231,43 @@ class LeakScanner:
         The scanner keeps the engine: it hashes an artifact's phrases with the same SQL ``hash``
         that hashed the export's values."""
         tables = set(engine.query("SELECT DISTINCT table_name FROM export_columns").column(0).to_pylist())
-        catalog = _distinct_hashes(engine, [s for s in CATALOG if s[0] in tables], "true")
+        (catalog,) = _distinct_hashes(engine, [s for s in CATALOG if s[0] in tables], ["true"])
         hashes, cells, lengths = {}, {}, set()
         for kind in kinds if kinds is not None else KINDS:
             sources = [s for s in KINDS[kind] if s[0] in tables]
             if kind in IDENTIFIER_KINDS:
-                found = _distinct_hashes(engine, sources, _ID_TEXT_KEEP, lengths)
-                whole = _distinct_hashes(engine, sources, _ID_CELL_KEEP)
+                found, whole = _distinct_hashes(engine, sources, [_ID_TEXT_KEEP, _ID_CELL_KEEP], lengths)
                 cells[kind] = np.setdiff1d(whole, catalog, assume_unique=True)
             else:
-                found = _distinct_hashes(engine, sources, _PERSONAL_KEEP, lengths)
+                (found,) = _distinct_hashes(engine, sources, [_PERSONAL_KEEP], lengths)
             hashes[kind] = np.setdiff1d(found, catalog, assume_unique=True)
+        return cls(engine, hashes, lengths, cells, KnownTexts(known))
+
+    def save(self, path: Path) -> Path:
+        """Write the collected values to ``path`` (an ``.npz``) for ``load`` in another process.
+
+        Collecting them reads every identifier and personal value of the export; a report's
+        kernel scans what it publishes with the very values the CLI then scans the whole
+        publication with, so the CLI collects them once and hands the kernel this file. The
+        known texts are not saved (each report passes its own)."""
+        arrays = {f"hashes/{k}": v for k, v in self._hashes.items()}
+        arrays |= {f"cells/{k}": v for k, v in self._cells.items()}
+        probe = _hash_of(self._engine, _PROBE)
+        np.savez(
+            path, lengths=np.array(self._lengths, np.int64), probe=np.array([probe], np.uint64), **arrays
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: Path, engine: Engine, *, known: Iterable[str] = ()) -> LeakScanner:
+        """The scanner ``save`` wrote, hashing phrases with ``engine``: ``ValueError`` unless
+        ``engine`` hashes as the saving one did (the values would silently match nothing)."""
+        with np.load(path) as saved:
+            if int(saved["probe"][0]) != _hash_of(engine, _PROBE):
+                raise ValueError(f"{path.name} was saved by an engine whose hash differs from this one's")
+            hashes = {n.split("/", 1)[1]: saved[n] for n in saved.files if n.startswith("hashes/")}
+            cells = {n.split("/", 1)[1]: saved[n] for n in saved.files if n.startswith("cells/")}
+            lengths = set(saved["lengths"].tolist())
         return cls(engine, hashes, lengths, cells, KnownTexts(known))
 
     def scan_file(self, path: Path) -> list[str]:
@@ -521,20 +548,39 @@ def _json_said(text: str) -> Iterator[Said]:
 
 
 def _distinct_hashes(
-    engine: Engine, sources: list[tuple[str, str]], keep: str, lengths: set[int] | None = None
-) -> np.ndarray:
-    """Sorted distinct hashes of the normalized values of ``sources`` that satisfy ``keep``."""
+    engine: Engine, sources: list[tuple[str, str]], keeps: list[str], lengths: set[int] | None = None
+) -> list[np.ndarray]:
+    """For each filter of ``keeps``, the sorted distinct hashes of the normalized values of
+    ``sources`` that satisfy it; ``lengths`` gets the word counts of the first filter's values.
+
+    Values are deduplicated before they are normalized, and normalized values before they are
+    hashed: an order id stands on every line of its order, a contact id on each of its events,
+    and normalizing is a regular expression a value. Every filter reads the one distinct set."""
     if not sources:
-        return np.array([], np.uint64)
+        return [np.array([], np.uint64) for _ in keeps]
     norm = _NORMALIZE_SQL.format(c="v")
-    union = " UNION ALL ".join(f'SELECT "{c}" AS v FROM "{t}" WHERE "{c}" IS NOT NULL' for t, c in sources)
-    rows = engine.query(
-        f"SELECT DISTINCT hash(n) AS h, {_WORDS_SQL} + 1 AS words "
-        f"FROM (SELECT {norm} AS n FROM ({union})) WHERE n <> '' AND ({keep}) AND {_WORDS_SQL} < {MAX_WORDS}"
+    union = " UNION ".join(
+        f'SELECT CAST("{c}" AS VARCHAR) AS v FROM "{t}" WHERE "{c}" IS NOT NULL' for t, c in sources
     )
+    flags = ", ".join(f"({keep}) AS keep{i}" for i, keep in enumerate(keeps))
+    # Materialized: else the optimizer pushes the filters below the DISTINCT, into the scans,
+    # and every row of order_items is normalized again.
+    rows = engine.query(
+        f"WITH normalized AS MATERIALIZED (SELECT DISTINCT {norm} AS n FROM ({union})) "
+        f"SELECT hash(n) AS h, {_WORDS_SQL} + 1 AS words, {flags} "
+        f"FROM normalized WHERE n <> '' AND {_WORDS_SQL} < {MAX_WORDS}"
+    )
+    kept = [rows.column(f"keep{i}").to_numpy(zero_copy_only=False) for i in range(len(keeps))]
     if lengths is not None:
-        lengths.update(pc.unique(rows.column("words")).to_pylist())
-    return np.unique(rows.column("h").to_numpy())
+        lengths.update(np.unique(rows.column("words").to_numpy()[kept[0]]).tolist())
+    hashed = rows.column("h").to_numpy()
+    return [np.unique(hashed[keep]) for keep in kept]
+
+
+def _hash_of(engine: Engine, text: str) -> int:
+    """The engine's SQL ``hash`` of ``text``, as ``_matches`` hashes a phrase."""
+    engine.register("leak_probe", pa.table({"p": pa.array([text], pa.string())}))
+    return int(engine.query("SELECT hash(p) AS h FROM leak_probe").column("h")[0].as_py())
 
 
 def _member(hashes: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[4]
 DEMO_EXPORT = str(PROJECT / "data" / "synthetic" / "demo" / "export")
+MEMORY_LIMIT = "3GB"
+"""DuckDB's memory limit in a report's kernel: the audit's default (``--memory-limit``)."""
 
 
 def scratch(report: str) -> str:

@@ -20,6 +20,10 @@ API::
 - ``scanner``: anything with ``scan_file(path) -> list[str]`` (leak descriptions), e.g.
   ``privacy_audit.reporting.common.leaks.LeakScanner.from_export(export_dir)``, which reads what
   each artifact says. Every artifact is scanned and one finding aborts the publication.
+  When the notebook declares ``leak_values`` and ``scanner`` is a ``LeakScanner``, the runner
+  saves the scanner's values into the run's private scratch and passes their path there: a
+  notebook that scans what it writes (the trend report) then scans with these values instead of
+  collecting the export's values a second time.
 - ``export``: a folder ``out_dir`` must stay out of (the export the notebook reads).
 - ``progress``: called with (number, of, name) as each report section (code cell after the
   parameters) starts, e.g. to show on stderr which part of a long report is being computed.
@@ -51,9 +55,12 @@ from traitlets.config import Config
 
 from privacy_audit.outputs.folder import staged_output
 from privacy_audit.reporting.common.html_export import check_self_contained, to_html
+from privacy_audit.reporting.common.leaks import LeakScanner
 from privacy_audit.reporting.common.section_progress import ENGINE as SECTIONS_ENGINE
 from privacy_audit.reporting.common.section_progress import SectionProgress
 
+LEAK_VALUES = "leak_values"
+"""A notebook parameter: the path of the CLI's scanner's values (``LeakScanner.save``), or ""."""
 KERNEL_NAME = "privacy-audit"
 """The kernel name the executed notebook records; only ``_OwnKernelManager`` ever resolves it."""
 _PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
@@ -124,6 +131,8 @@ def render_report(
         # Executed outside the staging folder, so the notebook's out_dir starts empty.
         executed = stage.scratch / f"{Path(html_name).stem}.ipynb"
         values = {**parameters, **({"out_dir": str(staging)} if "out_dir" in declared else {})}
+        if LEAK_VALUES in declared and isinstance(scanner, LeakScanner):
+            values[LEAK_VALUES] = str(scanner.save(stage.scratch / "leak_values.npz"))
         try:
             papermill.execute_notebook(
                 str(notebook),

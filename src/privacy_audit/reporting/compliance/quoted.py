@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from privacy_audit.engine import Engine
+from privacy_audit.export import open_export
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
 from privacy_audit.reporting.compliance.policy_text import UNMAPPED, PolicyText, load_policy_text
@@ -32,9 +34,13 @@ def known_texts(text: PolicyText, policy: Policy) -> list[str]:
     return [*policy_words, *descriptions, *(c.not_evidenced for c in COVERAGE), UNMAPPED]
 
 
-def leak_scanner(export_dir: Path, policy_file: Path | None, policy_text: Path | None) -> LeakScanner:
+def leak_scanner(
+    export_dir: Path, policy_file: Path | None, policy_text: Path | None, engine: Engine
+) -> LeakScanner:
     """The compliance report's scanner: personal values only (its evidence is identifiers by
-    design), with the policy text and rule descriptions of this run as known texts."""
+    design), with the policy text and rule descriptions of this run as known texts; the export
+    is opened in ``engine`` (policy, then policy text, then export: the first bad one is named)."""
     policy, _ = load_policy(policy_file)
     known = known_texts(load_policy_text(policy_text), policy)
-    return LeakScanner.from_export(export_dir, kinds=PERSONAL_KINDS, known=known)
+    open_export(export_dir, engine)
+    return LeakScanner.from_engine(engine, kinds=PERSONAL_KINDS, known=known)

@@ -26,6 +26,7 @@ from privacy_audit.outputs.attestation import Signature, load_signer
 from privacy_audit.outputs.evidence import write_evidence
 from privacy_audit.outputs.findings import SUMMARY_FILE, summary, write_outputs
 from privacy_audit.outputs.folder import check_target
+from privacy_audit.reporting.common.notebook_defaults import MEMORY_LIMIT
 from privacy_audit.reporting.compliance.policy_text import PolicyText
 from privacy_audit.reporting.compliance.rule_evidence import write_rule_evidence
 
@@ -43,6 +44,7 @@ class ComplianceParameters(BaseModel):
     previous: DirectoryPath | None = None
     waivers: FilePath | None = None
     sign_key: FilePath | None = None
+    memory_limit: str = MEMORY_LIMIT  # the kernel's DuckDB spills beyond it, as the audit's does
 
     @field_validator("policy", "policy_text", "previous", "waivers", "sign_key", mode="before")
     @classmethod
@@ -104,6 +106,7 @@ def prepare(
     waivers: str = "",
     sign_key: str = "",
     policy_text: str = "",
+    memory_limit: str = MEMORY_LIMIT,
 ) -> ComplianceRun:
     """Run the audit, write findings, resolved, summary and attestation into ``out_dir``, load history."""
     params = parameters(
@@ -115,11 +118,12 @@ def prepare(
         previous=previous,
         waivers=waivers,
         sign_key=sign_key,
+        memory_limit=memory_limit,
     )
     check_target(params.out_dir, params.export_dir)
     history = load_history(params.previous, params.as_of)
     signer = load_signer(params.sign_key) if params.sign_key else None
-    engine = make_engine()
+    engine = make_engine(memory_limit=params.memory_limit)
     result = run_audit(
         params.export_dir,
         params.as_of,

@@ -30,6 +30,7 @@ from privacy_audit.export import open_export
 from privacy_audit.outputs.folder import overlaps, write_atomically
 from privacy_audit.policy import load_policy
 from privacy_audit.reporting.common.leaks import LeakScanner
+from privacy_audit.reporting.common.notebook_defaults import MEMORY_LIMIT
 from privacy_audit.reporting.compliance.policy_text import PolicyText, load_policy_text
 from privacy_audit.reporting.trends.aggregates import BREAKDOWNS, LINKED_TOTALS, aggregate
 from privacy_audit.reporting.trends.disclosure import Disclosed, DisclosureRules, Layout, protect
@@ -55,6 +56,9 @@ class TrendParameters(BaseModel):
     out_dir: Path
     policy: FilePath | None = None
     policy_text: FilePath | None = None  # recorded with its digest; the report cites no section
+    # The CLI's scanner's values (LeakScanner.save, passed by the runner): collected once a run.
+    leak_values: FilePath | None = None
+    memory_limit: str = MEMORY_LIMIT  # the kernel's DuckDB spills beyond it, as the audit's does
 
     @field_validator("period_start", "period_end", mode="before")
     @classmethod
@@ -66,12 +70,12 @@ class TrendParameters(BaseModel):
                 raise ValueError("expected a date YYYY-MM-DD") from None
         return value
 
-    @field_validator("policy", "policy_text", mode="before")
+    @field_validator("policy", "policy_text", "leak_values", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("export_dir", "out_dir", "policy", "policy_text")
+    @field_validator("export_dir", "out_dir", "policy", "policy_text", "leak_values")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Resolved here, because the kernel runs in the notebook's folder, not the caller's."""
@@ -135,7 +139,7 @@ def build_publication(params: TrendParameters) -> TrendPublication:
     """Aggregate, apply disclosure control, verify independently and scan for identifiers."""
     policy, digest = load_policy(params.policy)
     text = load_policy_text(params.policy_text)
-    engine = make_engine("duckdb")
+    engine = make_engine("duckdb", memory_limit=params.memory_limit)
     try:
         export = open_export(params.export_dir, engine)
         cells = aggregate(engine, params.period_start, params.period_end, policy.region_of())
@@ -145,7 +149,11 @@ def build_publication(params: TrendParameters) -> TrendPublication:
             verify(disclosed.table, rules.k, rules.protection_pct)
         except VerificationError as exc:
             raise PublicationError(str(exc)) from None
-        leaks = LeakScanner.from_engine(engine).scan_table(disclosed.table)
+        if params.leak_values:
+            scanner = LeakScanner.load(params.leak_values, engine)
+        else:
+            scanner = LeakScanner.from_engine(engine)
+        leaks = scanner.scan_table(disclosed.table)
         if leaks:
             raise PublicationError("identifier scan of trends.parquet failed: " + "; ".join(leaks))
     finally:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from privacy_audit import __version__
 from privacy_audit.reporting.common.html import Chart, Section, esc, table, tag, tiles
+from privacy_audit.reporting.common.notebook_defaults import MEMORY_LIMIT
 from privacy_audit.reporting.trends.aggregates import ALL, COLLECTIONS, FUNNEL, FUNNEL_STEPS, PARTNERS, SALES
 from privacy_audit.reporting.trends.disclosure import ROLLED_UP
 from privacy_audit.reporting.trends.periods import Period, periods
@@ -44,6 +45,8 @@ def prepare(
     out_dir: str = "",
     policy: str = "",
     policy_text: str = "",
+    leak_values: str = "",
+    memory_limit: str = MEMORY_LIMIT,
 ) -> TrendPublication:
     """Validate the parameters, then build, verify, scan and write the publication."""
     params = parameters(
@@ -54,6 +57,8 @@ def prepare(
         out_dir=out_dir,
         policy=policy,
         policy_text=policy_text,
+        leak_values=leak_values,
+        memory_limit=memory_limit,
     )
     return publish_trends(params)
 

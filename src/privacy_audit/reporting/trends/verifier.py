@@ -87,8 +87,15 @@ def verify(published: pa.Table, k: int, protection_pct: float) -> None:
     hidden = {key for key, r in names.items() if r["status"] != "published"}
     relations = _relations(rows)
     problems += _inconsistent(relations, known, names)
+    touching: dict[Key, list[int]] = defaultdict(list)  # hidden cell -> its relations, in order
+    for n, (whole, parts) in enumerate(relations):
+        for cell in {whole, *parts} & hidden:
+            touching[cell].append(n)
     for system in _systems(relations, hidden):
-        problems += _check_system(system, relations, known, names, protection_pct / 100)
+        involved = sorted({n for cell in system for n in touching[cell]})
+        problems += _check_system(
+            system, [relations[n] for n in involved], known, names, protection_pct / 100
+        )
     if problems:
         raise VerificationError(problems)
 
@@ -126,17 +133,17 @@ def _relations(rows: list[dict]) -> list[tuple[Key, list[Key]]]:
         pairs = {(r["dim1_value"], r["dim2_value"]): r for r in cells}
         two = any(r["dim2_name"] is not None for r in cells)
         for axis in (0, 1) if two else (0,):
+            # The cells of each line along ``axis`` (by the other dimension's value), in table
+            # order: a whole's parts are looked up, not searched for among all the table's cells.
+            lines: dict[str | None, list[tuple[str, str | None]]] = defaultdict(list)
+            for q in pairs:
+                if q[axis] not in (TOTAL, GROUP):
+                    lines[q[1 - axis] if two else None].append(q)
             for pos in pairs:
                 label, other = pos[axis], pos[1 - axis] if two else None
                 if label not in (TOTAL, GROUP) or other == GROUP:
                     continue  # not a whole; a column of groups has no total
-                parts = [
-                    q
-                    for q, s in pairs.items()
-                    if (q[1 - axis] if two else None) == other
-                    and q[axis] not in (TOTAL, GROUP)
-                    and (label == TOTAL or s["status"] == "rolled_up")
-                ]
+                parts = [q for q in lines[other] if label == TOTAL or pairs[q]["status"] == "rolled_up"]
                 relations.append(
                     ((breakdown, period, measure, *pos), [(breakdown, period, measure, *q) for q in parts])
                 )
@@ -195,12 +202,11 @@ def _systems(relations: list, hidden: set[Key]) -> list[list[Key]]:
 def _check_system(
     system: list[Key], relations: list, known: dict[Key, float], names: dict[Key, dict], p: float
 ) -> list[str]:
+    """The problems of one system of hidden cells, from the ``relations`` that involve it."""
     position = {cell: n for n, cell in enumerate(system)}
     rows, rhs = [], []
     for whole, parts in relations:
         terms = [(whole, 1.0)] + [(part, -1.0) for part in parts]
-        if not any(cell in position for cell, _ in terms):
-            continue
         row = np.zeros(len(system))
         constant = 0.0
         for cell, sign in terms:
