@@ -135,6 +135,13 @@ FailOnOption = Annotated[
     Severity | None,
     typer.Option("--fail-on", help="Exit 1 when an open finding of this severity or worse exists."),
 ]
+ReportMemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB's memory limit, in this process and in the notebook's kernel, as the audit's.",
+    ),
+]
 WaiversOption = Annotated[
     Path | None,
     typer.Option("--waivers", help="Waivers YAML: accepted findings, each with approver and expiry."),
@@ -589,13 +596,7 @@ def report_compliance(
         Path | None,
         typer.Option("--sign-key", help="Ed25519 private key (PEM): sign the run's attestation.json."),
     ] = None,
-    memory_limit: Annotated[
-        str,
-        typer.Option(
-            "--memory-limit",
-            help="DuckDB's memory limit, in this process and in the notebook's kernel, as the audit's.",
-        ),
-    ] = "3GB",
+    memory_limit: ReportMemoryOption = "3GB",
 ) -> None:
     """Audit an export and render the compliance report for auditors (no partial report on failure)."""
     from privacy_audit.lifecycle import exit_status
@@ -649,13 +650,7 @@ def report_trends(
         ),
     ] = None,
     cell_timeout: Annotated[int, typer.Option("--cell-timeout", help="Seconds any one cell may run.")] = 600,
-    memory_limit: Annotated[
-        str,
-        typer.Option(
-            "--memory-limit",
-            help="DuckDB's memory limit, in this process and in the notebook's kernel, as the audit's.",
-        ),
-    ] = "3GB",
+    memory_limit: ReportMemoryOption = "3GB",
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
     from privacy_audit.export import open_export
