@@ -287,11 +287,16 @@ def test_a_rule_that_did_not_run_resolves_nothing(export: Path, tmp_path: Path) 
 def test_a_run_from_before_the_lifecycle_is_a_usable_previous(export: Path, tmp_path: Path) -> None:
     assert audit(export, tmp_path / "old", as_of="2025-12-01")[0] == 0
     old = pq.read_table(tmp_path / "old" / "findings.parquet").select(RECORD_SCHEMA.names)
-    pq.write_table(old, tmp_path / "old" / "findings.parquet")
+    gone = old.slice(0, 1).set_column(3, "record_id", pa.array(["GONE-1"]))  # found then, not now
+    pq.write_table(pa.concat_tables([old, gone]), tmp_path / "old" / "findings.parquet")
     assert audit(export, tmp_path / "out", "--previous", str(tmp_path / "old"))[0] == 0
     assert {(r["change"], r["first_seen"]) for r in findings(tmp_path / "out").values()} == {
         ("persisting", date(2025, 12, 1))
     }
+    resolved = pq.read_table(tmp_path / "out" / "resolved.parquet").to_pylist()
+    assert [
+        (r["record_id"], r["status"], r["waiver_id"], r["change"], r["first_seen"]) for r in resolved
+    ] == [("GONE-1", "open", None, None, date(2025, 12, 1))]
 
 
 def _break(run: Path, how: str) -> Path:

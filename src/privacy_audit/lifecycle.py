@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml_rs
 from pydantic import (
@@ -401,39 +400,31 @@ def _aligned(
         rest = joined.slice(batch.num_rows)
 
 
-def _with_lifecycle(batch: pa.RecordBatch, as_of: date) -> pa.Table:
-    """A previous run's findings in today's shape: runs before waivers were all open, first seen then."""
-    n = batch.num_rows
-
-    def column(name: str, fill: object) -> pa.Array:
-        kind = FINDINGS_SCHEMA.field(name).type
-        if name not in batch.schema.names:
-            return pa.array([fill] * n, kind)
-        values = batch.column(name)
-        return pc.fill_null(values, pa.scalar(fill, kind)) if fill is not None else values
-
-    fills = {"status": "open", "waiver_id": None, "change": None, "first_seen": as_of}
-    return pa.table(
-        [batch.column(f.name) if f.name in RECORD_SCHEMA.names else column(f.name, fills[f.name])
-         for f in FINDINGS_SCHEMA],
-        schema=FINDINGS_SCHEMA,
-    )  # fmt: skip
-
-
 def _write_resolved(duck: DuckDBEngine, previous: PreviousRun, as_of: date, writer: pq.ParquetWriter) -> None:
-    """The previous run's findings of rules that ran now and found them no more, in its order."""
+    """The previous run's findings of rules that ran now and found them no more, in its order.
+
+    The record columns stream from the previous file; DuckDB gives, row for row, whether each is
+    gone and its lifecycle columns as ``lifecycle_before`` fills them for runs that predate them.
+    """
+    added = [f.name for f in FINDINGS_SCHEMA if f.name not in RECORD_SCHEMA.names]
     sql = (  # a left join on the distinct keys (it spills), not NOT EXISTS (a mark join, which does not)
-        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND f.seen IS NULL AS gone "
+        f"SELECT p.rule_id IN (SELECT rule_id FROM lifecycle_ran) AND f.seen IS NULL AS gone, "
+        f"{', '.join(f'p.{name}' for name in added)}, {_day(as_of)} AS resolved_as_of "
         f"FROM lifecycle_before p LEFT JOIN (SELECT DISTINCT {', '.join(KEY)}, true AS seen FROM lifecycle_found) f "
         f"ON {_same_key()} ORDER BY p.row"
     )
-    with duck.batches(sql, _ROWS) as gone:
-        for before, flags in _aligned(pq.ParquetFile(previous.findings).iter_batches(_ROWS), gone):
-            kept = _with_lifecycle(before, previous.as_of).filter(flags.column("gone"))
-            if not kept.num_rows:  # no empty row groups
-                continue
-            stamp = pa.array([as_of] * kept.num_rows, pa.date32())
-            writer.write_table(pa.table([*kept.columns, stamp], schema=RESOLVED_SCHEMA))
+    with duck.batches(sql, _ROWS) as marks:
+        for before, marked in _aligned(pq.ParquetFile(previous.findings).iter_batches(_ROWS), marks):
+            records = pa.Table.from_batches([before])
+            columns = [
+                records.column(f.name)
+                if f.name in RECORD_SCHEMA.names
+                else marked.column(f.name).cast(f.type)
+                for f in RESOLVED_SCHEMA
+            ]
+            kept = pa.table(columns, schema=RESOLVED_SCHEMA).filter(marked.column("gone"))
+            if kept.num_rows:  # no empty row groups
+                writer.write_table(kept)
 
 
 def _register(
