@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from handmade import make_export
+from privacy_audit.reporting.common import leaks
 from privacy_audit.reporting.common.charts import Panel, stacked_panels
 from privacy_audit.reporting.common.html import QUOTE_CLASS
 from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, KnownTexts, LeakScanner
@@ -125,6 +126,63 @@ def test_personal_kinds_let_evidence_ids_pass(tmp_path: Path) -> None:
     assert personal.scan_html("<td>C10</td><td>Ada Lovelace</td>") == [
         "text holds full name values of contacts.full_name at line 1"
     ]
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory: pytest.TempPathFactory) -> LeakScanner:
+    """A compliance report's scanner over an export where a tax id is all digits."""
+    export = make_export(
+        tmp_path_factory.mktemp("keys") / "export",
+        {
+            "accounts": [{"account_id": "A1", "company_name": COMPANY, "tax_id": "000181702"}],
+            "contacts": [{"contact_id": "C1", "account_id": "A1", "email": "ada@perle.example"}],
+        },
+    )
+    return LeakScanner.from_export(export, kinds=PERSONAL_KINDS)
+
+
+def test_key_cells_are_matched_whole(evidence: LeakScanner, tmp_path: Path) -> None:
+    # EML-000181702's digits equal the tax id (a collision among millions of findings): not a
+    # leak in a key column. The same digits in a detail, and a key that is a personal value
+    # whole (a platform keyed by company name), are.
+    rows = {
+        "record_id": ["EML-000181702", COMPANY, "EML-1"],
+        "subject_id": ["C1", "C1", "C1"],
+        "detail": ["sent", "sent", "tax id 000181702 on file"],
+    }
+    tax = "text holds tax id values of accounts.tax_id"
+    table = tmp_path / "findings.parquet"
+    pq.write_table(pa.table(rows), table)
+    assert evidence.scan_file(table) == [f"{HIT} at row 2", f"{tax} at row 3"]
+    csv = tmp_path / "evidence.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    assert evidence.scan_file(csv) == [f"{HIT} at row 2", f"{tax} at row 3"]
+
+
+def test_tables_stream_and_name_their_rows_exactly(
+    evidence: LeakScanner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read three rows at a time: a leak's row numbers run on across batches, and a description
+    # names the first rows of many (here two, so that the rows held are trimmed), then "…".
+    monkeypatch.setattr(leaks, "_CHUNK", 3)
+    monkeypatch.setattr(leaks, "_SHOWN", 2)
+    details = ["fine"] * 40
+    for row in (5, 7, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 40):
+        details[row - 1] = f"shipped to {COMPANY}"
+    details[29] = "ada@perle.example"
+    table = tmp_path / "findings.parquet"
+    pq.write_table(pa.table({"detail": details}), table, row_group_size=7)
+    assert evidence.scan_file(table) == [
+        "text holds an email address at row 30",
+        f"{HIT} at row 5, 7, …",
+        "text holds email values of contacts.email at row 30",
+    ]
+    csv = tmp_path / "evidence.csv"
+    csv.write_text("detail\n" + "".join(f'"{d}"\n' for d in details), encoding="utf-8")
+    assert evidence.scan_file(csv) == evidence.scan_file(table)
+    ragged = tmp_path / "ragged.csv"  # not a table pyarrow reads: scanned as text, still caught
+    ragged.write_text(f"a,b\n1\n{COMPANY},2,3\n", encoding="utf-8")
+    assert evidence.scan_file(ragged) == [f"{HIT} at line 3"]
 
 
 POLICY = "10.1 Children\nWe ask that a parent or guardian consent for any partner under the age of 18."

@@ -47,13 +47,14 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from html.parser import HTMLParser
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from PIL import Image
 
@@ -83,6 +84,10 @@ PERSONAL_COLUMN_NAMES = frozenset(
     {"account_id", "contact_id", "order_id", "company_name", "tax_id", "resale_certificate"}
     | {"full_name", "email", "phone", "line1", "ip_address"}
 )
+# The findings' and evidence's key columns hold the export's identifiers by design: there a
+# personal value is the whole key (a platform keyed by email address), so only the whole cell is
+# matched, and an id whose digits equal some account's 9-digit tax id is not a leak.
+KEY_COLUMNS = frozenset({"record_id", "subject_id"})
 CATALOG = (("products", "name"), ("products", "sku"), ("products", "category"), ("products", "collection"))
 MIN_CHARS = 6
 MIN_DIGITS = 9
@@ -98,6 +103,8 @@ _CELLS = frozenset({"td", "th", "caption", "li", "dt", "dd", "summary", "figcapt
 _PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
 _SILENT = frozenset({"style", "script", "template"})
 _IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
+_CHUNK = 20_000  # pieces scanned at once: a findings file of millions of rows streams through
+_SHOWN = 10  # line or row numbers a leak description shows (then "…")
 
 PATTERNS = {
     "an email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
@@ -132,13 +139,15 @@ _PROBE = "ord 000900 dubois paris"  # hashed by the saving and the loading engin
 
 class Said(NamedTuple):
     """One thing an artifact says: where (a line, row or cell number), its text, whether it is
-    a whole cell (table cell, attribute value, JSON string) where identifiers stand, and the
-    (start, end) character spans of ``text`` that are verified quotes of a known text."""
+    a whole cell (table cell, attribute value, JSON string) where identifiers stand, the
+    (start, end) character spans of ``text`` that are verified quotes of a known text, and
+    whether it is a key cell (``KEY_COLUMNS``), matched whole only."""
 
     at: int
     text: str
     cell: bool
     quoted: tuple[tuple[int, int], ...] = ()
+    key: bool = False
 
     def words(self) -> list[tuple[str, bool]]:
         """The normalized words of ``text``, each with whether it lies wholly inside a quote."""
@@ -278,14 +287,20 @@ class LeakScanner:
         if suffix in _IMAGE_SUFFIXES:
             return []
         if suffix == ".parquet":
-            return self._scan(_parquet_said(pq.read_table(path)), "row")
+            with pq.ParquetFile(path) as file:
+                names = file.schema_arrow.names
+                return self._scan_columns(names, file.iter_batches(batch_size=_CHUNK))
+        if suffix == ".csv":
+            names = _csv_header(path)
+            try:
+                return self._scan_columns(names, _csv_batches(path, len(names)))
+            except pa.ArrowInvalid:  # ragged or not UTF-8: every word of it is said
+                pass
         text = path.read_text(encoding="utf-8", errors="replace")
         if suffix in (".html", ".htm"):
             return self.scan_html(text)
         if suffix == ".ipynb":
             return self.scan_notebook(json.loads(text))
-        if suffix == ".csv":
-            return self._scan(_csv_said(text), "row")
         if suffix == ".json":
             return self._scan(_json_said(text), "line")
         return self.scan_text(text)
@@ -333,17 +348,54 @@ class LeakScanner:
         return found
 
     def _scan(self, said: Iterable[Said], unit: str) -> list[str]:
-        """Leak descriptions for ``said``: each kind with the ``unit`` numbers where it stands."""
-        said = list(said)
-        hits: dict[str, list[int]] = defaultdict(list)
-        for piece in said:
+        """Leak descriptions for ``said``: each kind with the ``unit`` numbers where it stands.
+
+        ``said`` is read ``_CHUNK`` pieces at a time and each distinct piece of a chunk is
+        scanned once: an artifact listing a million findings repeats its rule ids and statuses
+        on every row, and is never held whole."""
+        said = iter(said)
+        places = _Places()
+        while chunk := list(islice(said, _CHUNK)):
+            where: dict[Said, list[int]] = defaultdict(list)
+            for piece in chunk:
+                where[piece._replace(at=0)].append(piece.at)
+            for piece, what in self._found(list(where)):
+                places.add(what, where[piece])
+        return places.described(unit)
+
+    def _scan_columns(self, names: list[str], batches: Iterable[pa.RecordBatch]) -> list[str]:
+        """Leak descriptions for a table (Parquet, CSV) read a batch at a time: its column names
+        said at row 0, then per batch each string column's distinct values scanned once and the
+        rows of those that hold a value found afterwards, by row (the first is 1). Cells of
+        ``KEY_COLUMNS`` are matched whole."""
+        places = _Places()
+        for _, what in self._found([Said(0, name, True) for name in names]):
+            places.add(what, [0])
+        first = 1
+        for batch in batches:
+            for name, column in zip(names, batch.columns, strict=True):
+                if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                    continue
+                key = name in KEY_COLUMNS
+                pieces = [Said(0, v, True, key=key) for v in pc.unique(column).to_pylist() if v]
+                held: dict[str, list[str]] = defaultdict(list)
+                for piece, what in self._found(pieces):
+                    held[what].append(piece.text)
+                for what, texts in held.items():
+                    rows = pc.is_in(column, value_set=pa.array(texts, column.type))
+                    places.add(what, (np.flatnonzero(rows.to_numpy(zero_copy_only=False)) + first).tolist())
+            first += batch.num_rows
+        return places.described("row")
+
+    def _found(self, pieces: list[Said]) -> Iterator[tuple[Said, str]]:
+        """Each of the distinct ``pieces`` that holds something, with what it holds."""
+        for piece in pieces:
             for what, pattern in PATTERNS.items():
                 if pattern.search(piece.unquoted()):
-                    hits[f"text holds {what}"].append(piece.at)
-        for piece, kinds in self._kinds_in(said):
+                    yield piece, f"text holds {what}"
+        for piece, kinds in self._kinds_in(pieces):
             for kind in kinds:
-                hits[f"text holds {self._names(kind)}"].append(piece.at)
-        return [f"{what} at {unit} {_numbers(at)}" for what, at in sorted(hits.items())]
+                yield piece, f"text holds {self._names(kind)}"
 
     def _kinds_in(self, said: list[Said]) -> Iterator[tuple[Said, set[str]]]:
         """Each piece of ``said`` holding a value, with the kinds it holds."""
@@ -353,10 +405,10 @@ class LeakScanner:
         cells: list[str] = []
         for index, piece in enumerate(said):
             words = piece.words()
-            for phrase in self._phrases(words):
+            whole = " ".join(w for w, _ in words)
+            for phrase in [whole] if piece.key else self._phrases(words):
                 owner.append(index)
                 phrases.append(phrase)
-            whole = " ".join(w for w, _ in words)
             said_by_us = all(q for _, q in words)
             if piece.cell and self._cells and whole and not said_by_us and len(words) <= MAX_WORDS:
                 cell_owner.append(index)
@@ -370,14 +422,18 @@ class LeakScanner:
         for index in sorted(kinds):
             yield said[index], kinds[index]
 
-    def _phrases(self, words: list[tuple[str, bool]]) -> Iterable[str]:
+    def _phrases(self, words: list[tuple[str, bool]]) -> list[str]:
         """Every run of ``n`` consecutive ``words`` for each value length ``n`` held, but for
         the runs wholly inside a verified quote."""
-        for n in self._lengths:
-            for i in range(len(words) - n + 1):
-                run = words[i : i + n]
-                if not all(q for _, q in run):
-                    yield " ".join(w for w, _ in run)
+        texts = [w for w, _ in words]
+        inside = [q for _, q in words]
+        quoted = any(inside)
+        return [
+            " ".join(texts[i : i + n])
+            for n in self._lengths
+            for i in range(len(texts) - n + 1)
+            if not quoted or not all(inside[i : i + n])
+        ]
 
     def _matches(self, phrases: list[str], table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Kind -> the indexes of ``phrases`` whose hash is one of that kind's values in ``table``."""
@@ -399,6 +455,23 @@ class LeakScanner:
     def _names(kind: str) -> str:
         table, column = KINDS[kind][0]
         return f"{kind} values of {table}.{column}"
+
+
+class _Places:
+    """Where each leak stands, as its description shows it: the ``_SHOWN`` + 1 smallest
+    numbers tell the first ``_SHOWN`` and whether there are more, however many there are."""
+
+    def __init__(self) -> None:
+        self._at: dict[str, set[int]] = defaultdict(set)
+
+    def add(self, what: str, at: Iterable[int]) -> None:
+        held = self._at[what]
+        held.update(at)
+        if len(held) > 4 * _SHOWN:
+            self._at[what] = set(sorted(held)[: _SHOWN + 1])
+
+    def described(self, unit: str) -> list[str]:
+        return [f"{what} at {unit} {_numbers(at)}" for what, at in sorted(self._at.items())]
 
 
 class _Quote:
@@ -523,20 +596,23 @@ def _png_said(png: bytes, at: int) -> list[Said]:
     return [Said(at, line, False) for text in chunks.values() for line in text.splitlines() if line.strip()]
 
 
-def _parquet_said(table: pa.Table) -> Iterator[Said]:
-    """Each string cell of a Parquet table (and each column name), numbered by row."""
-    yield from (Said(0, name, True) for name in table.column_names)
-    for column, field in zip(table.columns, table.schema, strict=True):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            for row, value in enumerate(column.to_pylist(), start=1):
-                if value is not None:
-                    yield Said(row, value, True)
+def _csv_header(path: Path) -> list[str]:
+    """The first row of a CSV file: its column names."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as lines:
+        return next(csv.reader(lines), [])
 
 
-def _csv_said(text: str) -> Iterator[Said]:
-    """Each cell of a CSV file, numbered by row (the header is row 0)."""
-    for row, cells in enumerate(csv.reader(io.StringIO(text))):
-        yield from (Said(row, cell, True) for cell in cells if cell)
+def _csv_batches(path: Path, columns: int) -> Iterator[pa.RecordBatch]:
+    """The rows after a CSV file's header, every cell as text, a block at a time."""
+    names = [f"c{i}" for i in range(columns)]
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+    )
+    with reader:
+        yield from reader
 
 
 def _json_said(text: str) -> Iterator[Said]:
@@ -601,6 +677,6 @@ def _texts(column: pa.ChunkedArray) -> list[str]:
     return [str(v) for v in unique.to_pylist() if v is not None]
 
 
-def _numbers(lines: list[int]) -> str:
-    shown = ", ".join(str(n) for n in sorted(set(lines))[:10])
-    return shown + (", …" if len(set(lines)) > 10 else "")
+def _numbers(lines: set[int]) -> str:
+    ordered = sorted(lines)
+    return ", ".join(str(n) for n in ordered[:_SHOWN]) + (", …" if len(ordered) > _SHOWN else "")
