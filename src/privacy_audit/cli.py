@@ -653,7 +653,6 @@ def report_trends(
     memory_limit: ReportMemoryOption = "3GB",
 ) -> None:
     """Render the anonymized trend report for the analytics team (no partial report on failure)."""
-    from privacy_audit.export import open_export
     from privacy_audit.outputs.folder import check_target
     from privacy_audit.policy import load_policy
     from privacy_audit.reporting.common.leaks import LeakScanner
@@ -675,11 +674,9 @@ def report_trends(
         load_policy(params.policy)
         load_policy_text(params.policy_text)
         check_target(params.out_dir, params.export_dir)
-        open_export(params.export_dir, engine)
         # The kernel scans trends.parquet with this scanner's values (the runner hands them over).
-        html = publish(
-            "trends_report.ipynb", params, "trends.html", cell_timeout, LeakScanner.from_engine(engine)
-        )
+        scanner = LeakScanner.from_export(params.export_dir, engine=engine)
+        html = publish("trends_report.ipynb", params, "trends.html", cell_timeout, scanner)
     print_line(out, f"trend report written to {html}")
 
 

@@ -219,15 +219,21 @@ class LeakScanner:
 
     @classmethod
     def from_export(
-        cls, export_dir: Path, *, kinds: Collection[str] | None = None, known: Iterable[str] = ()
+        cls,
+        export_dir: Path,
+        *,
+        kinds: Collection[str] | None = None,
+        known: Iterable[str] = (),
+        engine: Engine | None = None,
     ) -> LeakScanner:
-        """Open the export at ``export_dir`` and collect its values of ``kinds`` (default: all).
+        """Open the export at ``export_dir`` (in ``engine``, default a new DuckDB one) and
+        collect its values of ``kinds`` (default: all).
 
         The compliance report, whose evidence is identifiers by design, passes
         ``kinds=PERSONAL_KINDS`` to look for personal values only, and as ``known`` the texts
         it quotes (the policy text, the rule descriptions).
         """
-        engine = make_engine("duckdb")
+        engine = engine or make_engine("duckdb")
         open_export(Path(export_dir), engine)
         return cls.from_engine(engine, kinds=kinds, known=known)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from privacy_audit.engine import Engine
-from privacy_audit.export import open_export
 from privacy_audit.policy import Policy, load_policy
 from privacy_audit.reporting.common.leaks import PERSONAL_KINDS, LeakScanner
 from privacy_audit.reporting.compliance.policy_text import UNMAPPED, PolicyText, load_policy_text
@@ -42,5 +41,4 @@ def leak_scanner(
     is opened in ``engine`` (policy, then policy text, then export: the first bad one is named)."""
     policy, _ = load_policy(policy_file)
     known = known_texts(load_policy_text(policy_text), policy)
-    open_export(export_dir, engine)
-    return LeakScanner.from_engine(engine, kinds=PERSONAL_KINDS, known=known)
+    return LeakScanner.from_export(export_dir, kinds=PERSONAL_KINDS, known=known, engine=engine)
